@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/**
+ * revrisk command line: one program, one subcommand per job. Each subcommand lives next to the
+ * function or infrastructure it starts and registers itself on the commander program.
+ */
+import { Command } from "commander";
+
+const program = new Command();
+program
+  .name("revrisk")
+  .description("Revert-risk scoring for Wikipedia edits (revertrisk-multilingual), serverless and batched")
+  .showHelpAfterError();
+
+const commands: Array<() => Promise<{ register(program: Command): void }>> = [];
+
+for (const load of commands) (await load()).register(program);
+
+await program.parseAsync(process.argv);
