@@ -1,0 +1,70 @@
+/**
+ * Model bundle format (see models/README.md): a directory with `manifest.json`, four ONNX encoders,
+ * their tokenizer(s), and the CatBoost classifier in CatBoost's JSON export format. The manifest is the
+ * single owner of the model's input conventions: feature order, which features are categorical and the
+ * exact strings a categorical value is encoded as.
+ */
+import { z } from "zod";
+
+export const ENCODER_NAMES = ["title", "insert", "remove", "change"] as const;
+export type EncoderName = (typeof ENCODER_NAMES)[number];
+
+export const EncoderSpec = z.object({
+  /** ONNX file, relative to the bundle directory. Inputs input_ids, attention_mask, token_type_ids (int64). */
+  onnx: z.string().min(1),
+  /** Optional dynamically quantized (int8) variant of the same encoder. */
+  onnx_int8: z.string().min(1).optional(),
+  /** tokenizer.json (Hugging Face tokenizers format), relative to the bundle directory. */
+  tokenizer: z.string().min(1),
+  /** "single" text or text "pair" ([CLS] a [SEP] b [SEP]). */
+  input: z.enum(["single", "pair"]),
+  /** "regression" (1 output, raw value) or "classification" (2 logits, label order). */
+  task: z.enum(["regression", "classification"]),
+  num_outputs: z.number().int().positive(),
+  /** ONNX output name holding the logits. */
+  output: z.string().default("logits"),
+  max_length: z.number().int().positive().max(4096).default(512),
+});
+export type EncoderSpec = z.infer<typeof EncoderSpec>;
+
+/** How a boolean is written for a categorical feature, e.g. {true: "1", false: "0"} or {true: "True", false: "False"}. */
+export const BooleanEncoding = z.object({ true: z.string(), false: z.string() });
+
+export const FeatureSpec = z.object({
+  name: z.string().min(1),
+  kind: z.enum(["numeric", "categorical"]),
+  /** For boolean categorical features: the exact strings CatBoost was trained on. */
+  encoding: BooleanEncoding.optional(),
+});
+export type FeatureSpec = z.infer<typeof FeatureSpec>;
+
+export const Manifest = z.object({
+  format: z.literal("revrisk-bundle/1"),
+  model_name: z.string().min(1),
+  model_version: z.string().min(1),
+  /** prediction = probability > threshold. */
+  threshold: z.number().min(0).max(1),
+  /** Language codes of the wikis the model was trained on (e.g. "en", "de"). */
+  supported_wikis: z.array(z.string().min(1)).min(1),
+  encoders: z.object({
+    title: EncoderSpec,
+    insert: EncoderSpec,
+    remove: EncoderSpec,
+    change: EncoderSpec,
+  }),
+  classifier: z.object({
+    format: z.literal("catboost-json"),
+    file: z.string().min(1),
+    /** Optional JSON Lines file of {features: [...], probability} rows computed by CatBoost itself. */
+    check_file: z.string().min(1).optional(),
+  }),
+  /** The classifier's input row, in order. */
+  features: z.array(FeatureSpec).min(1),
+  /** String used for a missing categorical value (training filled missing values with -1). */
+  missing_categorical: z.string().default("-1"),
+  /** Optional precision/recall table by threshold, shown by the model-info endpoint. */
+  precision_recall: z
+    .array(z.object({ threshold: z.number(), precision: z.number(), recall: z.number() }))
+    .optional(),
+});
+export type Manifest = z.infer<typeof Manifest>;
