@@ -12,7 +12,7 @@
  * Runtime-agnostic (fetch, AbortSignal, setTimeout only): it also runs in Workers.
  */
 import type { RevisionData } from "./revision-data.ts";
-import type { ResolvedWiki } from "./wikis.ts";
+import { resolveWiki, type ResolvedWiki, type ResolveWikiOptions } from "./wikis.ts";
 
 export const DEFAULT_USER_AGENT =
   "revrisk/0.1.0 (revert-risk scoring of Wikipedia edits; configure REVRISK_MW_USER_AGENT with a contact address)";
@@ -392,6 +392,18 @@ export class MediaWikiClient {
 
   // ---------------------------------------------------------------------------------------------
   // High level
+
+  /**
+   * Validates `lang` (resolveWiki: canonical set, `wiki` suffix, `test`) and then fetches. A bad `lang`
+   * throws `WikiValidationError` (400-class) before any HTTP call.
+   */
+  async getRevisionsByLang(
+    lang: unknown,
+    revIds: readonly number[],
+    options: CallOptions & ResolveWikiOptions = {},
+  ): Promise<Map<number, RevisionResult>> {
+    return this.getRevisions(resolveWiki(lang, options), revIds, options);
+  }
 
   /** One revision; see `getRevisions`. */
   async getRevision(wiki: ResolvedWiki, revId: number, options: CallOptions = {}): Promise<RevisionResult> {
