@@ -23,7 +23,7 @@ export const REVISION_PROPS = "ids|timestamp|size|tags|user|userid|content|flags
 export const ALLREVISIONS_PROPS = "ids|timestamp|size|tags|user|userid|flags|comment";
 /** MediaWiki's multi-value limit for normal clients (`apihighlimits` raises it to 500). */
 export const MAX_IDS_PER_REQUEST = 50;
-/** API error codes that are worth retrying (MediaWiki sends them with HTTP 200). */
+/** API error codes that are worth retrying (MediaWiki sends them with HTTP 200); `internal_api_error_*` too. */
 export const RETRYABLE_API_CODES: ReadonlySet<string> = new Set(["maxlag", "ratelimited", "readonly"]);
 
 /** LiftWing / KI error codes (rrml.md §3.3 check 9): a 422 in the LiftWing-compatible API. */
@@ -675,7 +675,7 @@ export class MediaWikiClient {
       const code = String(body.error.code ?? "unknown");
       throw new MediaWikiTransportError("api", `MediaWiki API error ${code}: ${body.error.info ?? ""}`, {
         host,
-        retryable: RETRYABLE_API_CODES.has(code),
+        retryable: RETRYABLE_API_CODES.has(code) || code.startsWith("internal_api_error_"),
         status: res.status,
         apiCode: code,
         retryAfterMs,

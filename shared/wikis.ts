@@ -124,8 +124,16 @@ export interface ResolveWikiOptions {
  * Throws `WikiValidationError`; never touches the network.
  */
 export function resolveWiki(lang: unknown, options: ResolveWikiOptions = {}): ResolvedWiki {
-  if (typeof lang !== "string" || lang === "") {
-    throw new WikiValidationError("lang_required", lang, "The parameter lang is required.", "error");
+  // LiftWing tests truthiness (None, "", 0, false → "required"); a truthy non-string crashes it (500),
+  // here it is a 400 like any other unknown code.
+  if (!lang) throw new WikiValidationError("lang_required", lang, "The parameter lang is required.", "error");
+  if (typeof lang !== "string") {
+    throw new WikiValidationError(
+      "non_canonical",
+      lang,
+      `lang '${String(lang)}' does not exist in the canonical Wikipedia language list.`,
+      "detail",
+    );
   }
   if ((options.checkSuffix ?? true) && lang.endsWith("wiki")) {
     throw new WikiValidationError(

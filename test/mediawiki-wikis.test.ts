@@ -73,6 +73,10 @@ describe("resolveWiki", () => {
       error: "The parameter lang is required.",
     });
     expect(errorOf(() => resolveWiki("")).code).toBe("lang_required");
+    expect(errorOf(() => resolveWiki(0)).code).toBe("lang_required");
+    expect(errorOf(() => resolveWiki(42)).toBody()).toEqual({
+      detail: "lang '42' does not exist in the canonical Wikipedia language list.",
+    });
     const suffix = errorOf(() => resolveWiki("enwiki"));
     expect(suffix.code).toBe("wiki_suffix");
     expect(suffix.status).toBe(400);

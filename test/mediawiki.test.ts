@@ -271,6 +271,24 @@ describe("validation before any call", () => {
   });
 });
 
+describe("test wiki", () => {
+  it("fetches lang=test from test.wikipedia.org with wiki_db testwiki", async () => {
+    const store = new MwFixtureStore();
+    const e = store.addEdit("test", { title: "Sandbox", prev: "a", curr: "b" });
+    const own = await startMwFixtureServer({ store });
+    try {
+      const results = await new MediaWikiClient({ apiBase: own.apiBase }).getRevisionsByLang("test", [
+        e.revision.revId,
+      ]);
+      const r = results.get(e.revision.revId)!;
+      expect(r.ok && r.data).toMatchObject({ lang: "test", wikiDb: "testwiki", text: "b", parentText: "a" });
+      expect(own.requests.every((req) => req.host === "test.wikipedia.org")).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe("retries, timeouts, transport errors", () => {
   const first = () => server.store.seeded()[0];
 
