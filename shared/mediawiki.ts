@@ -375,7 +375,22 @@ export class MediaWikiClient {
       fetchUsers: options.fetchUsers ?? true,
       maxContinuations: options.maxContinuations ?? 100,
     };
-    this.hooks = options.hooks ?? {};
+    // Metrics hooks must never break a fetch: exceptions they throw are swallowed.
+    const hooks = options.hooks ?? {};
+    const guard =
+      <E>(fn: ((event: E) => void) | undefined) =>
+      (event: E): void => {
+        try {
+          fn?.call(hooks, event);
+        } catch {
+          // ignored
+        }
+      };
+    this.hooks = {
+      onFetch: guard(hooks.onFetch),
+      onRetry: guard(hooks.onRetry),
+      onRevisionError: guard(hooks.onRevisionError),
+    };
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
