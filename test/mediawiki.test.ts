@@ -362,17 +362,17 @@ describe("retries, timeouts, transport errors", () => {
   });
 
   it("times out slow calls, retries them, and reports timeouts", async () => {
-    server.injectFault({ delayMs: 400, times: 1 });
+    server.injectFault({ delayMs: 1500, times: 1 });
     const kinds: string[] = [];
     const r = await client({
-      timeoutMs: 100,
+      timeoutMs: 250,
       hooks: { onFetch: (e) => kinds.push(e.errorKind ?? "ok") },
     }).getRevision(en, first().revId);
     expect(r.ok).toBe(true);
     expect(kinds[0]).toBe("timeout");
     server.clearFaults();
-    server.injectFault({ delayMs: 400, times: 100 });
-    const r2 = await client({ timeoutMs: 100, retries: 1 }).getRevision(en, first().revId);
+    server.injectFault({ delayMs: 1500, times: 100 });
+    const r2 = await client({ timeoutMs: 250, retries: 1 }).getRevision(en, first().revId);
     expect(!r2.ok && r2.error).toMatchObject({
       code: "mediawiki_unavailable",
       transport: { kind: "timeout", attempts: 2 },
