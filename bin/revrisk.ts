@@ -11,7 +11,9 @@ program
   .description("Revert-risk scoring for Wikipedia edits (revertrisk-multilingual), serverless and batched")
   .showHelpAfterError();
 
-const commands: Array<() => Promise<{ register(program: Command): void }>> = [];
+const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import("../infra/mw-fixture-cli.ts"),
+];
 
 for (const load of commands) (await load()).register(program);
 

@@ -160,7 +160,7 @@ export class BatchingScoringService implements ScoringService {
             ok: false,
             lang,
             revId,
-            error: { code: "mediawiki_error", message: errorOf(err).message, retryable: true },
+            error: { code: "mediawiki_unavailable", message: errorOf(err).message, retryable: true },
           };
         }
         if ("code" in data) return { ok: false, lang, revId, error: data };

@@ -15,7 +15,9 @@ export type ScoreErrorCode =
   | "parent_revision_info_deleted"
   | "page_missing"
   | "user_missing"
-  /** MediaWiki unreachable or failing after retries. */
+  /** MediaWiki unreachable, timing out or rate-limiting after retries: worth retrying later. */
+  | "mediawiki_unavailable"
+  /** MediaWiki answered with an error that a retry will not fix. */
   | "mediawiki_error"
   /** The caller's deadline passed before the revision was scored. */
   | "unavailable"
