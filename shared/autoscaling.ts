@@ -31,9 +31,9 @@ export interface ScalingConfig {
   /** The queue (visible + in flight) must be empty this long before the policy drops to `minWorkers`. */
   idleToMinSeconds: number;
   /**
-   * Scale-in hysteresis, 0 ≤ h < 1: scale in only to a count that keeps the backlog per worker at or
-   * below `(1 - h) × target`. Scale-out uses the plain target, so inputs between the two thresholds
-   * change nothing. Default 0.2.
+   * Scale-in hysteresis, 0 ≤ h < 1: scale in only to a count that would run at ≤ (1 - h) of the target
+   * load (backlog per worker ≤ (1 - h) × target, arrivals ≤ (1 - h) × throughput). Scale-out uses the
+   * plain target, so inputs between the two thresholds change nothing. Default 0.2.
    */
   scaleInHysteresis?: number;
   /** KEDA's activationQueueLength: backlog needed to go from 0 to 1 worker. Default 1. */
@@ -128,9 +128,8 @@ export function desiredWorkers(state: ScalingState, config: ScalingConfig): Scal
   const target = targetBacklogPerWorker(config.targetLagSeconds, throughput);
   const backlog = Math.max(0, state.visible) + Math.max(0, state.inFlight);
   const arrival = finitePositive(state.arrivalRate) ? state.arrivalRate : 0;
-  const need = (perWorkerTarget: number) =>
-    Math.ceil(backlog / perWorkerTarget + arrival / throughput - 1e-9);
-  const raw = need(target);
+  const load = backlog / target + arrival / throughput; // workers' worth of work
+  const raw = Math.ceil(load - 1e-9);
   const current = Math.max(0, Math.floor(state.currentWorkers));
   const clamp = (n: number) => Math.min(config.maxWorkers, Math.max(config.minWorkers, n));
   const out = (workers: number, reason: ScalingReason): ScalingDecision => ({
@@ -166,9 +165,9 @@ export function desiredWorkers(state: ScalingState, config: ScalingConfig): Scal
       : out(current, "hold: within target");
   }
 
-  // Scale-in candidate, with hysteresis: the count that keeps the backlog per worker ≤ (1 - h) × target.
+  // Scale-in candidate, with hysteresis: the count that would run at ≤ (1 - h) of the target load.
   // Never below 1 here: only the idle rule may reach 0.
-  const inTarget = Math.max(1, clamp(Math.max(1, need(target * (1 - h)))));
+  const inTarget = Math.max(1, clamp(Math.ceil(load / (1 - h) - 1e-9)));
   if (inTarget >= current) {
     return out(current, raw < current ? "hold: hysteresis band" : "hold: within target");
   }
