@@ -17,7 +17,8 @@
  *   (instance/image/model start); a removed worker stops at once;
  * - revrisk's policy polls every --poll seconds (KEDA's pollingInterval role) with EWMA arrival rate
  *   and EWMA measured throughput; target tracking sees one datapoint a minute of
- *   visible / max(running, 1) and acts on the AWS alarm rules (3 high / 15 low datapoints).
+ *   (visible + in flight) / max(running, 1) — the metric math of terraform/autoscaling.tf — and acts
+ *   on the AWS alarm rules (3 high / 15 low datapoints).
  */
 import { parseArgs } from "node:util";
 import {
@@ -325,7 +326,7 @@ export function simulate(p: SimParams, arrivals: Arrivals, policy: PolicyName): 
         setWorkers(d.workers, t1);
       }
     } else if (i % Math.round(60 / p.dt) === 0) {
-      datapoints.push(backlogPerTaskMetric(visible, ready));
+      datapoints.push(backlogPerTaskMetric(visible + inFlight, ready)); // terraform: (m1 + m3) / IF(m2 > 0, m2, 1)
       if (datapoints.length > 15) datapoints.shift();
       const d = targetTrackingDesired(
         {

@@ -11,8 +11,9 @@
  *   keeps enough workers. Scale-out is immediate; scale-in waits for a cooldown and has a hysteresis
  *   band; an idle queue goes to `minWorkers` after `idleToMinSeconds`.
  * - `targetTrackingDesired`: what Application Auto Scaling's target-tracking policy would do with the
- *   metric-math backlog per task (`m1 / IF(m2 > 0, m2, 1)`, m1 = ApproximateNumberOfMessagesVisible,
- *   m2 = RunningTaskCount), its 1-minute datapoints, its alarm rules (3 datapoints above target to
+ *   metric-math backlog per task (AWS's example: `m1 / IF(m2 > 0, m2, 1)`, m1 =
+ *   ApproximateNumberOfMessagesVisible, m2 = RunningTaskCount; terraform/autoscaling.tf adds the
+ *   in-flight count m3 to m1), its 1-minute datapoints, its alarm rules (3 datapoints above target to
  *   scale out, 15 datapoints below 90 % of target to scale in) and its cooldowns. It exists to compare
  *   against (bench/scaling.ts) and documents what the Terraform deployment actually runs.
  */
@@ -263,7 +264,8 @@ export interface TargetTrackingState {
   desiredCapacity: number;
   /**
    * 1-minute datapoints of the metric-math expression e1 = m1 / IF(m2 > 0, m2, 1), oldest first
-   * (m1 = ApproximateNumberOfMessagesVisible, m2 = RunningTaskCount).
+   * (m1 = ApproximateNumberOfMessagesVisible, + ApproximateNumberOfMessagesNotVisible in this
+   * repository's Terraform; m2 = RunningTaskCount).
    */
   datapoints: number[];
   lastScaleOutAt?: number;
@@ -276,8 +278,8 @@ export interface TargetTrackingDecision {
 }
 
 /** The metric math of the Terraform policy: backlog per running task, defined when no task runs. */
-export function backlogPerTaskMetric(visible: number, runningTasks: number): number {
-  return visible / (runningTasks > 0 ? runningTasks : 1);
+export function backlogPerTaskMetric(messages: number, runningTasks: number): number {
+  return messages / (runningTasks > 0 ? runningTasks : 1);
 }
 
 /**
