@@ -441,14 +441,17 @@ export function report(p: SimParams, results: SimResult[], arrivals: Arrivals): 
     );
   }
 
-  // Chart around the backfill: requested workers every 5 minutes.
-  const stepsPerRow = Math.max(1, Math.round(300 / p.dt));
+  // Chart around the backfill: requested workers, ≤ 40 rows, bars ≤ 40 characters.
   const from = Math.max(0, Math.floor((bfStart - 900) / p.dt));
   const drained = Math.max(...results.map((r) => r.backfillDrainedAt ?? bfStart + 3 * 3600));
   const to = Math.min(results[0]!.workers.length, Math.ceil((drained + 1800) / p.dt));
+  const rowSeconds = Math.max(300, Math.ceil(((to - from) * p.dt) / 40 / 300) * 300);
+  const stepsPerRow = Math.max(1, Math.round(rowSeconds / p.dt));
+  const perChar = Math.max(1, Math.ceil(p.max / 40));
+  const bar = (n: number, ch: string) => ch.repeat(Math.ceil(n / perChar));
   out.push(
     "",
-    `workers around the backfill (every 5 min; R = revrisk, T = target tracking, scale 1 char = 1 worker)`,
+    `workers around the backfill (every ${rowSeconds / 60} min; R = revrisk, T = target tracking; 1 char = ${perChar} worker${perChar > 1 ? "s" : ""})`,
   );
   out.push(`${pad("time", 9)} ${lpad("backlog R", 11)} ${lpad("backlog T", 11)}  workers`);
   for (let i = from; i < to; i += stepsPerRow) {
@@ -457,7 +460,7 @@ export function report(p: SimParams, results: SimResult[], arrivals: Arrivals): 
     const wt = t ? t.workers[i]! : 0;
     out.push(
       `${clock(i * p.dt)} ${lpad(Math.max(0, Math.round(r!.backlog[i]!)).toLocaleString("en-US"), 11)} ${lpad(t ? Math.max(0, Math.round(t.backlog[i]!)).toLocaleString("en-US") : "", 11)}  ` +
-        `R ${lpad(String(wr), 2)} ${pad("█".repeat(wr), p.max)}  T ${lpad(String(wt), 2)} ${"▒".repeat(wt)}`,
+        `R ${lpad(String(wr), 2)} ${pad(bar(wr, "█"), Math.ceil(p.max / perChar))}  T ${lpad(String(wt), 2)} ${bar(wt, "▒")}`,
     );
   }
 

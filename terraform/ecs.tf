@@ -200,8 +200,9 @@ resource "aws_ecs_task_definition" "scorer" {
       retries     = 3
       startPeriod = 300 # model load on a cold GPU host
     }
-    # Time to finish (or release) the batch in hand after SIGTERM.
-    stopTimeout = 120
+    # Time to finish (or release) the batch in hand after SIGTERM; an init process forwards signals.
+    stopTimeout     = 120
+    linuxParameters = { initProcessEnabled = true }
     ulimits     = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
     logConfiguration = {
       logDriver = "awslogs"
