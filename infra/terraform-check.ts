@@ -310,6 +310,17 @@ export async function loadTerraformDir(dir: string, findings: Finding[] = []): P
         case "terraform":
           for (const body of bodies(value)) cfg.terraform.push({ file, body });
           break;
+        case "moved":
+        case "import":
+        case "removed":
+        case "check":
+          findings.push({
+            severity: "warning",
+            file,
+            where: blockType,
+            message: `"${blockType}" blocks are not checked`,
+          });
+          break;
         default:
           err(file, blockType, `unsupported top-level block "${blockType}"`);
       }
