@@ -19,8 +19,11 @@
  *    `getReferencesInExpression`; `var.x`, `local.x`, `data.t.n`, `module.m`, `t.n` and the first
  *    attribute after `t.n` must be declared (attributes: those the provider type exposes).
  *
+ * 4. Formatting, only if the optional package @cdktf/hcl-tools is installed: its `format` is
+ *    hclwrite.Format (what `terraform fmt` runs); a file that changes under it gets a warning.
+ *
  * Not checked: value types and ranges, conflicting arguments, provider-side validation, contents of
- * `jsonencode(…)`, module internals, nested attribute paths beyond the first, `terraform fmt`.
+ * `jsonencode(…)`, module internals, nested attribute paths beyond the first.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -609,6 +612,15 @@ export async function checkTerraformDir(dir: string): Promise<CheckResult> {
     });
   for (const p of cfg.providers) await scan(p.file, `provider.${p.name}`, p.body);
 
+  // terraform fmt: only when @cdktf/hcl-tools (hclwrite.Format as WASM) is installed; optional.
+  const format = await loadFormatter();
+  if (format)
+    for (const file of cfg.files) {
+      const text = readFileSync(join(dir, file), "utf8");
+      if ((await format(text)) !== text)
+        add("warning", file, "", "not canonically formatted (terraform fmt)");
+    }
+
   const errors = findings.filter((f) => f.severity === "error");
   return {
     ok: errors.length === 0,
@@ -620,6 +632,19 @@ export async function checkTerraformDir(dir: string): Promise<CheckResult> {
     references,
     config: cfg,
   };
+}
+
+let formatter: ((text: string) => Promise<string>) | null | undefined;
+async function loadFormatter(): Promise<((text: string) => Promise<string>) | null> {
+  if (formatter !== undefined) return formatter;
+  const specifier = "@cdktf/hcl-tools"; // optional dependency: not imported statically
+  try {
+    const mod = (await import(specifier)) as { format?: (text: string) => Promise<string> };
+    formatter = typeof mod.format === "function" ? mod.format : null;
+  } catch {
+    formatter = null;
+  }
+  return formatter;
 }
 
 export function formatResult(r: CheckResult): string {

@@ -118,8 +118,8 @@ resource "aws_launch_template" "gpu" {
 }
 
 resource "aws_autoscaling_group" "gpu" {
-  name_prefix               = "${var.name}-gpu-"
-  min_size                  = 0
+  name_prefix = "${var.name}-gpu-"
+  min_size    = 0
   # Room for a rolling deployment at full scale (deployment_maximum_percent = 200): managed scaling
   # only launches what tasks need, so the extra headroom costs nothing while unused.
   max_size                  = var.max_tasks * 2
@@ -203,7 +203,7 @@ resource "aws_ecs_task_definition" "scorer" {
     # Time to finish (or release) the batch in hand after SIGTERM; an init process forwards signals.
     stopTimeout     = 120
     linuxParameters = { initProcessEnabled = true }
-    ulimits     = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
+    ulimits         = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
