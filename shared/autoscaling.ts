@@ -73,7 +73,8 @@ export type ScalingReason =
   | "hold: hysteresis band"
   | "hold: scale-in cooldown"
   | "hold: below activation backlog"
-  | "raise to min";
+  | "raise to min"
+  | "lower to max";
 
 export interface ScalingDecision {
   workers: number;
@@ -142,6 +143,7 @@ export function desiredWorkers(state: ScalingState, config: ScalingConfig): Scal
   });
 
   if (current < config.minWorkers) return out(clamp(Math.max(raw, config.minWorkers)), "raise to min");
+  if (current > config.maxWorkers) return out(config.maxWorkers, "lower to max");
 
   // From zero: KEDA-style activation, then the normal rule.
   if (current === 0) {

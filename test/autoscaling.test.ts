@@ -146,6 +146,13 @@ describe("desiredWorkers", () => {
     expect(desiredWorkers(state({ currentWorkers: 0, visible: 10 }), c).workers).toBe(1);
   });
 
+  it("lowers to max when the bounds changed under a running fleet", () => {
+    expect(desiredWorkers(state({ currentWorkers: 15, visible: 1e6 }), config)).toMatchObject({
+      workers: 10,
+      reason: "lower to max",
+    });
+  });
+
   it("raises to min when the current count is below it", () => {
     expect(desiredWorkers(state({ currentWorkers: 0 }), { ...config, minWorkers: 2 })).toMatchObject({
       workers: 2,
