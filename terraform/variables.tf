@@ -228,7 +228,7 @@ variable "log_retention_days" {
 
 variable "min_tasks" {
   type        = number
-  description = "Minimum scorer tasks. 1 keeps a warm GPU worker for the live edit stream (GPU cold starts take minutes); 0 allows scale to zero."
+  description = "Minimum scorer tasks. 1 keeps a warm GPU worker for the live edit stream (GPU cold starts take minutes). 0 allows scale to zero, but target tracking then starts a task only once the backlog exceeds the whole per-task target (see docs/deploy.md)."
   default     = 1
 
   validation {
