@@ -112,6 +112,16 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/**
+ * The 47 training languages of revertrisk-multilingual (rrml.md §5.6; changeprop's RRML regex lists
+ * these plus `test`). Used only when no model manifest is given; the manifest's `supported_wikis`
+ * is authoritative.
+ */
+export const RRML_DEFAULT_LANGS: readonly string[] = (
+  "ka lv ta ur eo lt sl hy hr sk eu et ms az da bg sr ro el th bn no hi ca hu ko fi vi uz sv " +
+  "cs he id tr uk nl pl ar fa it zh ru es ja de fr en"
+).split(" ");
+
 export interface FilterConfig {
   /**
    * Wikis the model supports: language codes as in the model manifest's `supported_wikis` ("en")
