@@ -3,11 +3,13 @@
  * with the embedded durable queue (default) or SQS.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Hono } from "hono";
 import { createIngestApp, IngestMetrics, type IngestConfig } from "../../shared/ingest.ts";
+import type { CursorStore } from "../../shared/eventstreams.ts";
 import { RRML_DEFAULT_LANGS } from "../../shared/page-change.ts";
 import type { Queue } from "../../shared/queue.ts";
 import { EmbeddedQueue } from "../../shared/queue-embedded.ts";
@@ -99,4 +101,25 @@ export async function startIngestServer(options: {
     );
     server.once("error", reject);
   });
+}
+
+/** A cursor store in a small file (written atomically), for the EventStreams source. */
+export function fileCursorStore(path: string): CursorStore {
+  return {
+    async load() {
+      try {
+        const v = (await readFile(path, "utf8")).trim();
+        return v || undefined;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    async save(id: string) {
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.tmp`;
+      await writeFile(tmp, id);
+      await rename(tmp, path);
+    },
+  };
 }
