@@ -106,3 +106,24 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Keeps a received message invisible while it is being worked on: every `everyS` seconds extends
+ * its visibility to `extendS` seconds. Call the returned function when done (before ack / DLQ).
+ * Failures are passed to `onError` (e.g. the receipt expired: stop and let the message be redelivered).
+ */
+export function startHeartbeat(
+  queue: Queue,
+  receiptHandle: string,
+  options: { everyS?: number; extendS?: number; onError?: (e: Error) => void } = {},
+): () => void {
+  const everyS = options.everyS ?? 20;
+  const extendS = options.extendS ?? 60;
+  const timer = setInterval(() => {
+    queue.changeVisibility(receiptHandle, extendS).catch((e: unknown) => {
+      clearInterval(timer);
+      options.onError?.(e as Error);
+    });
+  }, everyS * 1000);
+  return () => clearInterval(timer);
+}

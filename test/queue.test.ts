@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { toMessage, type Queue } from "../shared/queue.ts";
+import { startHeartbeat, toMessage, type Queue } from "../shared/queue.ts";
 import { EmbeddedQueue } from "../shared/queue-embedded.ts";
 import { SqsQueue } from "../shared/queue-sqs.ts";
 
@@ -103,6 +103,19 @@ describe("embedded queue", () => {
       "unscorable: parent_revision_missing",
       "malformed: queue message: unsupported version 2",
     ]);
+    await q.close();
+  });
+
+  it("startHeartbeat keeps a message invisible until stopped", async () => {
+    const q = new EmbeddedQueue({ path: ":memory:", visibilityTimeoutS: 0.3 });
+    await q.sendBatch([msg(9)]);
+    const [m] = await q.receive();
+    const stop = startHeartbeat(q, m!.receiptHandle, { everyS: 0.1, extendS: 0.3 });
+    await sleep(700);
+    expect(await q.receive()).toHaveLength(0);
+    stop();
+    await sleep(400);
+    expect(await q.receive()).toHaveLength(1);
     await q.close();
   });
 
