@@ -250,7 +250,13 @@ describe("EventGate client", () => {
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    afterAll(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    );
 
     it("retries 5xx with backoff and sends a User-Agent", async () => {
       calls = 0;
