@@ -228,3 +228,34 @@ export class EventStreamsSource {
     await this.flushing;
   }
 }
+
+/**
+ * An `onEvents` callback that forwards batches as NDJSON to an ingest endpoint (e.g. the Workers
+ * deployment's `/v1/events`). 202 and 400 (every event invalid: nothing to retry) count as
+ * delivered; anything else throws, so the source reconnects and replays from the saved cursor.
+ */
+export function ingestForwarder(options: {
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}): (events: Record<string, unknown>[]) => Promise<void> {
+  const doFetch = options.fetch ?? fetch;
+  return async (events) => {
+    const headers: Record<string, string> = {
+      "content-type": "application/x-ndjson",
+      "user-agent": EVENTSTREAMS_USER_AGENT,
+    };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await doFetch(options.url, {
+      method: "POST",
+      headers,
+      body: events.map((e) => JSON.stringify(e)).join("\n") + "\n",
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+    const text = await res.text();
+    if (res.status !== 202 && res.status !== 400) {
+      throw new Error(`ingest answered ${res.status}: ${text.slice(0, 200)}`);
+    }
+  };
+}

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventStreamsSource, memoryCursorStore } from "../shared/eventstreams.ts";
+import { EventStreamsSource, ingestForwarder, memoryCursorStore } from "../shared/eventstreams.ts";
+import { createIngestApp } from "../shared/ingest.ts";
+import { EmbeddedQueue } from "../shared/queue-embedded.ts";
 
 const base = JSON.parse(
   readFileSync(new URL("./data/samples/page_change-1.6.0-wikidatawiki.live.json", import.meta.url), "utf8"),
@@ -195,5 +197,37 @@ describe("EventStreams source against a local SSE server", () => {
       silent.closeAllConnections();
       silent.close();
     }
+  });
+
+  it("forwards batches to an ingest endpoint as NDJSON", async () => {
+    perConnection = undefined;
+    const queue = new EmbeddedQueue({ path: ":memory:" });
+    const app = createIngestApp({
+      queue,
+      config: { token: "tok", filter: { wikis: ["wikidata"], requireWikipedia: false } },
+    });
+    const calls: number[] = [];
+    const fwd = ingestForwarder({
+      url: "http://ingest.local/v1/events",
+      token: "tok",
+      fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+        const r = await app.request(String(input), init);
+        calls.push(r.status);
+        return r;
+      }) as typeof fetch,
+    });
+    const src = new EventStreamsSource({ url, batchSize: 10, batchWaitMs: 10, onEvents: fwd });
+    await src.start();
+    await until(() => calls.length >= 3);
+    await src.close();
+    expect(calls.slice(0, 3)).toEqual([202, 202, 202]);
+    expect((await queue.depth()).visible).toBe(30);
+    const bad = ingestForwarder({
+      url: "http://ingest.local/v1/events",
+      fetch: (async (i: string | URL | Request, init?: RequestInit) =>
+        app.request(String(i), init)) as typeof fetch,
+    });
+    await expect(bad([recorded[0]!])).rejects.toThrow(/ingest answered 401/);
+    await queue.close();
   });
 });

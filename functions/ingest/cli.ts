@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_EVENTSTREAMS_URL, EventStreamsSource } from "../../shared/eventstreams.ts";
+import { DEFAULT_EVENTSTREAMS_URL, EventStreamsSource, ingestForwarder } from "../../shared/eventstreams.ts";
 import { IngestMetrics, processEvents, type IngestConfig } from "../../shared/ingest.ts";
 import type { FilterConfig } from "../../shared/page-change.ts";
 import { fileCursorStore, openQueue, startIngestServer, supportedWikis, type IngestServer } from "./node.ts";
@@ -28,6 +28,9 @@ export interface IngestCliOptions {
   since?: string;
   /** Never connect to EventStreams (overrides --eventstreams). */
   offline?: boolean;
+  /** POST EventStreams batches to this ingest URL (e.g. the Workers deployment) instead of the local queue. */
+  forwardTo?: string;
+  forwardToken?: string;
   log?: (line: string) => void;
 }
 
@@ -71,10 +74,12 @@ export async function runIngest(
       url,
       since: o.since,
       store: fileCursorStore(join(o.dataDir, "eventstreams.cursor")),
-      onEvents: async (events) => {
-        const r = await processEvents(events, { queue, filter, metrics });
-        if (r.enqueue_failed) throw new Error(r.error ?? "enqueue failed");
-      },
+      onEvents: o.forwardTo
+        ? ingestForwarder({ url: o.forwardTo, token: o.forwardToken })
+        : async (events) => {
+            const r = await processEvents(events, { queue, filter, metrics });
+            if (r.enqueue_failed) throw new Error(r.error ?? "enqueue failed");
+          },
       onStatus: (s) => {
         if (s.type === "open")
           log(`eventstreams: connected to ${s.url}${s.resumedFrom ? " (resuming)" : ""}`);
@@ -196,6 +201,18 @@ export function register(program: Command): void {
         "--offline",
         "do not connect to EventStreams even if --eventstreams / REVRISK_EVENTSTREAMS is set [env: REVRISK_OFFLINE]",
       ).default(env("REVRISK_OFFLINE") === "true"),
+    )
+    .addOption(
+      new Option(
+        "--forward-to <url>",
+        "send EventStreams batches to this ingest URL instead of the local queue [env: REVRISK_FORWARD_TO]",
+      ).default(env("REVRISK_FORWARD_TO")),
+    )
+    .addOption(
+      new Option(
+        "--forward-token <token>",
+        "bearer token for --forward-to [env: REVRISK_FORWARD_TOKEN]",
+      ).default(env("REVRISK_FORWARD_TOKEN")),
     )
     .addOption(new Option("--since <time>", "EventStreams start time when no cursor is stored (ISO 8601)"))
     .action(async (opts: IngestCliOptions) => {
