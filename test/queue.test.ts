@@ -6,6 +6,7 @@ import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
 import { startHeartbeat, toMessage, type Queue } from "../shared/queue.ts";
 import { EmbeddedQueue } from "../shared/queue-embedded.ts";
 import { SqsQueue } from "../shared/queue-sqs.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 
 const msg = (i: number) => toMessage("enwiki", 1000 + i, { n: i, $schema: "/mediawiki/page/change/1.2.0" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -203,5 +204,38 @@ describe("SQS queue against fauxqs", () => {
     const dead = await q.readDlq(10, true);
     expect(dead[0]!.reason).toBe("unscorable: parent_revision_missing");
     await q.close();
+  });
+});
+
+describe("SQS sendBatch retry logic (stub client)", () => {
+  it("retries transient entry failures and whole-request errors; reports sender faults", async () => {
+    const calls: string[][] = [];
+    let n = 0;
+    let failed3 = false;
+    const client = {
+      send: async (cmd: { input: { Entries: Array<{ Id: string; MessageBody: string }> } }) => {
+        n++;
+        const ids = cmd.input.Entries.map((e) => e.Id);
+        calls.push(ids);
+        if (n === 1) throw new Error("socket hang up");
+        const Failed: Array<{ Id: string; SenderFault: boolean; Code: string; Message?: string }> = [];
+        if (ids.includes("3") && !failed3) {
+          failed3 = true;
+          Failed.push({ Id: "3", SenderFault: false, Code: "InternalError" });
+        }
+        if (ids.includes("11"))
+          Failed.push({ Id: "11", SenderFault: true, Code: "InvalidParameterValue", Message: "too big" });
+        return {
+          Successful: ids.filter((id) => !Failed.some((f) => f.Id === id)).map((Id) => ({ Id })),
+          Failed,
+        };
+      },
+      destroy() {},
+    };
+    const q = new SqsQueue({ queueUrl: "http://x/q", client: client as unknown as SQSClient });
+    const r = await q.sendBatch(Array.from({ length: 12 }, (_, i) => msg(i)));
+    expect(r).toEqual({ sent: 11, failed: [{ index: 11, error: "InvalidParameterValue: too big" }] });
+    expect(calls.map((c) => c.length)).toEqual([10, 10, 1, 2]);
+    expect(calls[2]).toEqual(["3"]);
   });
 });
