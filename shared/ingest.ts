@@ -36,6 +36,11 @@ export interface IngestConfig {
   maxEvents?: number;
   /** Most per-event error entries returned. Default 100. */
   maxErrors?: number;
+  /**
+   * GET /healthz reports the queue depth (needs sqs:GetQueueAttributes). Default true; the Worker
+   * turns it off because its IAM user may only send.
+   */
+  healthQueueDepth?: boolean;
 }
 
 export interface IngestResult {
@@ -214,6 +219,7 @@ export function createIngestApp({ queue, config, metrics = new IngestMetrics() }
   const app = new Hono();
 
   app.get("/healthz", async (c) => {
+    if (config.healthQueueDepth === false) return c.json({ status: "ok", queue: queue.kind });
     try {
       const depth = await queue.depth();
       return c.json({ status: "ok", queue: queue.kind, depth });

@@ -224,6 +224,13 @@ describe("ingest app", () => {
     expect(await r.json()).toMatchObject({ enqueue_failed: 1, error: expect.stringMatching(/closed/) });
   });
 
+  it("healthz without queue access", async () => {
+    const queue = new EmbeddedQueue({ path: ":memory:" });
+    const app = createIngestApp({ queue, config: { filter, healthQueueDepth: false } });
+    await queue.close();
+    expect(await (await app.request("/healthz")).json()).toEqual({ status: "ok", queue: "embedded" });
+  });
+
   it("healthz reports queue depth", async () => {
     const { app } = setup();
     const r = await app.request("/healthz");

@@ -53,6 +53,7 @@ describe("ingest worker in workerd", () => {
         INGEST_TOKEN: "worker-token",
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
+        HEALTH_QUEUE_DEPTH: "true",
       },
       experimental: {
         disableExperimentalWarning: true,

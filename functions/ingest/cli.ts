@@ -137,19 +137,19 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         "--queue-url <url>",
-        "SQS queue URL (omit for the embedded local queue) [env: REVRISK_QUEUE_URL]",
-      ).default(env("REVRISK_QUEUE_URL")),
+        "SQS queue URL (omit for the embedded local queue) [env: REVRISK_QUEUE_URL, SQS_QUEUE_URL]",
+      ).default(env("REVRISK_QUEUE_URL", "SQS_QUEUE_URL")),
     )
     .addOption(
-      new Option("--dlq-url <url>", "SQS dead-letter queue URL [env: REVRISK_DLQ_URL]").default(
-        env("REVRISK_DLQ_URL"),
+      new Option("--dlq-url <url>", "SQS dead-letter queue URL [env: REVRISK_DLQ_URL, SQS_DLQ_URL]").default(
+        env("REVRISK_DLQ_URL", "SQS_DLQ_URL"),
       ),
     )
     .addOption(
       new Option(
         "--sqs-endpoint <url>",
-        "explicit SQS endpoint, e.g. http://127.0.0.1:4566 [env: REVRISK_SQS_ENDPOINT, AWS_ENDPOINT_URL_SQS]",
-      ).default(env("REVRISK_SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS")),
+        "explicit SQS endpoint, e.g. http://127.0.0.1:4566 [env: REVRISK_SQS_ENDPOINT, SQS_ENDPOINT, AWS_ENDPOINT_URL_SQS]",
+      ).default(env("REVRISK_SQS_ENDPOINT", "SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS")),
     )
     .addOption(
       new Option(

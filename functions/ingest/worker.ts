@@ -28,9 +28,11 @@ export interface IngestWorkerEnv {
   /** Comma-separated namespaces. Default "0". */
   NAMESPACES?: string;
   MAX_BODY_BYTES?: string;
+  /** "true": GET /healthz reads the queue depth (needs sqs:GetQueueAttributes). Default off. */
+  HEALTH_QUEUE_DEPTH?: string;
 }
 
-let cached: { env: IngestWorkerEnv; app: Hono } | undefined;
+let cached: { key: string; app: Hono } | undefined;
 const metrics = new IngestMetrics();
 
 function misconfigured(message: string): Response {
@@ -41,7 +43,9 @@ function misconfigured(message: string): Response {
 }
 
 function appFor(env: IngestWorkerEnv): Hono | string {
-  if (cached && cached.env === env) return cached.app;
+  // Rebuild only when the configuration (string vars and secrets) changes.
+  const key = JSON.stringify(Object.entries(env).filter(([, v]) => typeof v === "string"));
+  if (cached && cached.key === key) return cached.app;
   if (!env.SQS_QUEUE_URL) return "SQS_QUEUE_URL is not set";
   if (!env.INGEST_TOKEN && env.ALLOW_NO_AUTH !== "true") return "secret INGEST_TOKEN is not set";
   if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY)
@@ -69,6 +73,7 @@ function appFor(env: IngestWorkerEnv): Hono | string {
     config: {
       token: env.INGEST_TOKEN || undefined,
       maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
+      healthQueueDepth: env.HEALTH_QUEUE_DEPTH === "true",
       filter: {
         wikis: wikis.length ? wikis : RRML_DEFAULT_LANGS,
         allowTestwiki: env.ALLOW_TESTWIKI === "true",
@@ -76,7 +81,7 @@ function appFor(env: IngestWorkerEnv): Hono | string {
       },
     },
   });
-  cached = { env, app };
+  cached = { key, app };
   return app;
 }
 
