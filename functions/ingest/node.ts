@@ -1,0 +1,125 @@
+/**
+ * Node adapter of the ingest function: the shared Hono app (shared/ingest.ts) on @hono/node-server,
+ * with the embedded durable queue (default) or SQS.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { Hono } from "hono";
+import { createIngestApp, IngestMetrics, type IngestConfig } from "../../shared/ingest.ts";
+import type { CursorStore } from "../../shared/eventstreams.ts";
+import { RRML_DEFAULT_LANGS } from "../../shared/page-change.ts";
+import type { Queue } from "../../shared/queue.ts";
+import { EmbeddedQueue } from "../../shared/queue-embedded.ts";
+import { SqsQueue } from "../../shared/queue-sqs.ts";
+
+export interface QueueSettings {
+  /** SQS queue URL; when absent the embedded queue is used. */
+  queueUrl?: string;
+  dlqUrl?: string;
+  /** Explicit SQS endpoint (required for fauxqs / local emulators). */
+  sqsEndpoint?: string;
+  region?: string;
+  /** Embedded queue file. Default `<dataDir>/queue.sqlite`. */
+  queuePath?: string;
+  dataDir?: string;
+  /** Embedded queue: deliveries before the DLQ. Default 5. */
+  maxReceives?: number;
+}
+
+/** Opens the queue the settings name: SQS when a queue URL is given, else the embedded SQLite queue. */
+export function openQueue(s: QueueSettings = {}): Queue {
+  if (s.queueUrl) {
+    return new SqsQueue({
+      queueUrl: s.queueUrl,
+      dlqUrl: s.dlqUrl,
+      endpoint: s.sqsEndpoint,
+      region: s.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    });
+  }
+  return new EmbeddedQueue({
+    path: s.queuePath ?? join(s.dataDir ?? "var", "queue.sqlite"),
+    maxReceives: s.maxReceives,
+  });
+}
+
+/**
+ * The wikis to accept: the model manifest's `supported_wikis` (`<modelDir>/manifest.json`) when it
+ * exists, else the 47 RRML training languages.
+ */
+export function supportedWikis(modelDir?: string): { wikis: string[]; source: string } {
+  if (modelDir) {
+    const p = join(modelDir, "manifest.json");
+    if (existsSync(p)) {
+      const m = JSON.parse(readFileSync(p, "utf8")) as { supported_wikis?: unknown };
+      if (Array.isArray(m.supported_wikis) && m.supported_wikis.every((w) => typeof w === "string")) {
+        return { wikis: m.supported_wikis as string[], source: p };
+      }
+      throw new Error(`${p}: supported_wikis missing or not a list of strings`);
+    }
+  }
+  return { wikis: [...RRML_DEFAULT_LANGS], source: "built-in RRML list (47 languages)" };
+}
+
+export interface IngestServer {
+  url: string;
+  port: number;
+  app: Hono;
+  metrics: IngestMetrics;
+  close(): Promise<void>;
+}
+
+export async function startIngestServer(options: {
+  queue: Queue;
+  config: IngestConfig;
+  port?: number;
+  host?: string;
+  metrics?: IngestMetrics;
+}): Promise<IngestServer> {
+  const metrics = options.metrics ?? new IngestMetrics();
+  const app = createIngestApp({ queue: options.queue, config: options.config, metrics });
+  const host = options.host ?? "127.0.0.1";
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      { fetch: app.fetch, port: options.port ?? 0, hostname: host },
+      (info: AddressInfo) => {
+        const h = host.includes(":") ? `[${host}]` : host;
+        resolve({
+          url: `http://${h}:${info.port}`,
+          port: info.port,
+          app,
+          metrics,
+          close: () =>
+            new Promise<void>((res) => {
+              server.close(() => res());
+              (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        });
+      },
+    );
+    server.once("error", reject);
+  });
+}
+
+/** A cursor store in a small file (written atomically), for the EventStreams source. */
+export function fileCursorStore(path: string): CursorStore {
+  return {
+    async load() {
+      try {
+        const v = (await readFile(path, "utf8")).trim();
+        return v || undefined;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    async save(id: string) {
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.tmp`;
+      await writeFile(tmp, id);
+      await rename(tmp, path);
+    },
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * `mediawiki/page/change` 1.x events (the `mediawiki.page_change.v1` stream): a lenient zod schema
+ * for what the pipeline needs, precise validation messages, and the changeprop-style filter that
+ * decides whether an event is scored (rrml.md §9). Runtime-agnostic.
+ *
+ * Validation is deliberately loose: live events are 1.6.0 (newer than any schema revrisk can
+ * load), so unknown fields pass through untouched and only the fields revrisk reads are checked.
+ */
+import { z } from "zod";
+
+const nonNegInt = z.number().int().min(0);
+
+const User = z.looseObject({
+  user_text: z.string().optional(),
+  user_id: nonNegInt.optional(),
+  groups: z.array(z.string()).optional(),
+  is_bot: z.boolean().optional(),
+  is_system: z.boolean().optional(),
+  is_temp: z.boolean().optional(),
+  edit_count: nonNegInt.optional(),
+  registration_dt: z.string().optional(),
+});
+
+const Page = z.looseObject({
+  page_id: nonNegInt,
+  page_title: z.string().min(1),
+  namespace_id: z.number().int().optional(),
+  is_redirect: z.boolean().optional(),
+});
+
+const Revision = z.looseObject({
+  rev_id: z.number().int().min(1),
+  rev_dt: z.string().min(1),
+  rev_parent_id: nonNegInt.optional(),
+  editor: User.optional(),
+});
+
+export const PAGE_CHANGE_KINDS = [
+  "create",
+  "undelete",
+  "edit",
+  "move",
+  "delete",
+  "visibility_change",
+] as const;
+
+/** Accepts every page_change 1.x event; unknown fields are kept. */
+export const PageChangeEvent = z.looseObject({
+  $schema: z
+    .string()
+    .regex(/^\/?mediawiki\/page\/change\/1(\.|$)/, "must be a /mediawiki/page/change/1.x schema URI"),
+  meta: z.looseObject({
+    stream: z.string().min(1),
+    domain: z.string().optional(),
+    id: z.string().optional(),
+    dt: z.string().optional(),
+    uri: z.string().optional(),
+    request_id: z.string().optional(),
+  }),
+  dt: z.string().min(1),
+  wiki_id: z.string().min(1),
+  changelog_kind: z.enum(["insert", "update", "delete"]),
+  page_change_kind: z.enum(PAGE_CHANGE_KINDS),
+  page: Page,
+  revision: Revision,
+  performer: User.optional(),
+  comment: z.string().optional(),
+  prior_state: z.looseObject({}).optional(),
+  created_redirect_page: z.looseObject({}).optional(),
+});
+export type PageChangeEvent = z.infer<typeof PageChangeEvent>;
+
+export type ParseResult = { ok: true; event: PageChangeEvent } | { ok: false; errors: string[] };
+
+/** "revision.rev_id" style path; array indexes as [n]. */
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || "(root)";
+}
+
+/** One message per problem: `<path>: <problem>`, e.g. `revision.rev_id: Invalid input: expected number, received string`. */
+export function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+}
+
+/** Validates one parsed JSON value as a page_change event. */
+export function parsePageChange(value: unknown): ParseResult {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, errors: ["(root): expected a JSON object (one mediawiki/page/change event)"] };
+  }
+  const r = PageChangeEvent.safeParse(value);
+  if (r.success) return { ok: true, event: r.data };
+  return { ok: false, errors: formatZodIssues(r.error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter
+// ---------------------------------------------------------------------------------------------
+
+export const SKIP_REASONS = [
+  "canary",
+  "not_wikipedia",
+  "unsupported_wiki",
+  "kind",
+  "namespace",
+  "redirect",
+  "page_creation",
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/**
+ * The 47 training languages of revertrisk-multilingual (rrml.md §5.6; changeprop's RRML regex lists
+ * these plus `test`). Used only when no model manifest is given; the manifest's `supported_wikis`
+ * is authoritative.
+ */
+export const RRML_DEFAULT_LANGS: readonly string[] = (
+  "ka lv ta ur eo lt sl hy hr sk eu et ms az da bg sr ro el th bn no hi ca hu ko fi vi uz sv " +
+  "cs he id tr uk nl pl ar fa it zh ru es ja de fr en"
+).split(" ");
+
+export interface FilterConfig {
+  /**
+   * Wikis the model supports: language codes as in the model manifest's `supported_wikis` ("en")
+   * or wiki ids ("enwiki"). Both forms may be mixed.
+   */
+  wikis: readonly string[];
+  /** Accept testwiki (changeprop forwards it; it is outside the model's languages). Default false. */
+  allowTestwiki?: boolean;
+  /** Namespaces to score. Default [0]. */
+  namespaces?: readonly number[];
+  /** page_change_kind values to score. Default ["edit", "create", "move"]. */
+  kinds?: readonly string[];
+  /** Drop events with meta.domain "canary". Default true. */
+  dropCanary?: boolean;
+  /** Require meta.domain to end in ".wikipedia.org". Default true. */
+  requireWikipedia?: boolean;
+  /** Drop redirect pages (page.is_redirect true). Default true. */
+  dropRedirects?: boolean;
+  /** Drop page creations (no parent revision; the model does not handle them). Default true. */
+  dropPageCreations?: boolean;
+}
+
+export type Classification =
+  | { accept: true; wiki: string; lang: string; revId: number; parentId: number }
+  | { accept: false; reason: SkipReason };
+
+/** Normalised, precomputed form of a FilterConfig (build once, classify many). */
+export interface CompiledFilter {
+  wikiIds: ReadonlySet<string>;
+  allowTestwiki: boolean;
+  namespaces: ReadonlySet<number>;
+  kinds: ReadonlySet<string>;
+  dropCanary: boolean;
+  requireWikipedia: boolean;
+  dropRedirects: boolean;
+  dropPageCreations: boolean;
+}
+
+export function compileFilter(config: FilterConfig | CompiledFilter): CompiledFilter {
+  if ("wikiIds" in config) return config;
+  return {
+    wikiIds: new Set(config.wikis.map((w) => (w.endsWith("wiki") ? w : `${w.replaceAll("-", "_")}wiki`))),
+    allowTestwiki: config.allowTestwiki ?? false,
+    namespaces: new Set(config.namespaces ?? [0]),
+    kinds: new Set(config.kinds ?? ["edit", "create", "move"]),
+    dropCanary: config.dropCanary ?? true,
+    requireWikipedia: config.requireWikipedia ?? true,
+    dropRedirects: config.dropRedirects ?? true,
+    dropPageCreations: config.dropPageCreations ?? true,
+  };
+}
+
+/** "enwiki" → "en", "zh_yuewiki" → "zh-yue". */
+export function langOfWiki(wikiId: string): string {
+  return wikiId.replace(/wiki$/, "").replaceAll("_", "-");
+}
+
+/** Decides whether a (validated) page_change event is scored. Reasons are checked in SKIP_REASONS order. */
+export function classify(event: PageChangeEvent, config: FilterConfig | CompiledFilter): Classification {
+  const c = compileFilter(config);
+  const domain = event.meta.domain ?? "";
+  if (c.dropCanary && domain === "canary") return { accept: false, reason: "canary" };
+  if (c.requireWikipedia && !domain.endsWith(".wikipedia.org"))
+    return { accept: false, reason: "not_wikipedia" };
+  const wiki = event.wiki_id;
+  const supported = wiki === "testwiki" ? c.allowTestwiki : c.wikiIds.has(wiki);
+  if (!supported) return { accept: false, reason: "unsupported_wiki" };
+  if (!c.kinds.has(event.page_change_kind)) return { accept: false, reason: "kind" };
+  const ns = event.page.namespace_id;
+  if (ns === undefined || !c.namespaces.has(ns)) return { accept: false, reason: "namespace" };
+  if (c.dropRedirects && event.page.is_redirect !== false) return { accept: false, reason: "redirect" };
+  const parentId = event.revision.rev_parent_id ?? 0;
+  if (c.dropPageCreations && parentId === 0) return { accept: false, reason: "page_creation" };
+  return { accept: true, wiki, lang: langOfWiki(wiki), revId: event.revision.rev_id, parentId };
+}
