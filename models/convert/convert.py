@@ -509,7 +509,8 @@ def main() -> int:
     bools = sorted({s for pair in BOOL_CANDIDATES for s in pair})
     candidates: dict[int, list[str]] = {}
     for i in cat_idx:
-        candidates[i] = (wikis + ["-1"] if i == wiki_flat else bools) + [m for m in MISSING_CANDIDATES if m not in bools]
+        base = wikis if i == wiki_flat else bools
+        candidates[i] = list(dict.fromkeys(base + MISSING_CANDIDATES))
     json_path = out / "classifier.json"
     model_json = export_catboost_json(clf, json_path, names, cat_idx, candidates)
     report["classifier_json_sha256"] = sha256(json_path)
