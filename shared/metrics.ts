@@ -5,6 +5,10 @@
  * prom-client implementation whose registry the Node adapter serves at `/metrics`, and
  * {@link noopMetrics} is a do-nothing implementation for tests and runtimes without Prometheus.
  *
+ * Who records what: the HTTP API records requests, batch sizes, score outcomes, unsupported languages
+ * and event emissions; the MediaWiki client (or the scoring service around it) records MediaWiki
+ * fetch latency and errors.
+ *
  * Label values are bounded: routes are route patterns (never raw paths), languages are canonical
  * Wikipedia codes (validated before they are recorded), outcomes and codes are small enums.
  */

@@ -20,6 +20,8 @@ import type {
 } from "../shared/service.ts";
 import type { ApiConfig, EmitEvent, ScoredPrediction } from "../functions/api/app.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
+import { createApiApp } from "../functions/api/app.ts";
+import { readFile } from "node:fs/promises";
 import { REVISION_DATA_MISSING_MESSAGE } from "../functions/api/schemas.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,6 +1016,13 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
         expect(h.service.calls.at(-1)).toEqual({ lang: "gsw", revId: FIXTURE_REVS.ok });
       });
 
+      it("underscore dbnames resolve (zh_yuewiki → yue)", async () => {
+        const r = await h.get(`/v3/scores/zh_yuewiki/${FIXTURE_REVS.ok}`);
+        expect(r.status).toBe(200);
+        expect(r.json.zh_yuewiki.scores[FIXTURE_REVS.ok]["revertrisk-multilingual"].score).toBeDefined();
+        expect(h.service.calls.at(-1)).toEqual({ lang: "yue", revId: FIXTURE_REVS.ok });
+      });
+
       it("models listing without revids", async () => {
         expect((await h.get("/v3/scores/enwiki")).json).toEqual({
           enwiki: { models: { "revertrisk-multilingual": { version: "4" } } },
@@ -1203,3 +1212,33 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
 }
 
 describeApiContract("on-demand API (fixture service)", () => new FixtureService());
+
+describe("on-demand API without the Node adapter", () => {
+  it("answers through app.request (runtime-agnostic fetch handler), no emitter configured", async () => {
+    const app = createApiApp({ service: new FixtureService() });
+    const res = await app.request(PREDICT, {
+      method: "POST",
+      body: JSON.stringify({ event: PAGE_CHANGE }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-revrisk-event")).toBe("disabled");
+    expect((await app.request("/metrics")).status).toBe(200);
+  });
+
+  it("the app and its schemas use no Node APIs and load prom-client only as a type", async () => {
+    for (const f of ["../functions/api/app.ts", "../functions/api/schemas.ts"]) {
+      const src = await readFile(new URL(f, import.meta.url), "utf8");
+      expect(src, f).not.toMatch(/from "node:|require\(|process\./);
+      for (const m of src.matchAll(/^import (?!type )[^;]*from "([^"]+)";/gm))
+        expect(["hono", "zod", "../../shared/wikis.ts", "./schemas.ts"], f).toContain(m[1]);
+    }
+  });
+
+  it("the Node adapter stops cleanly and frees its port", async () => {
+    const server = await startApiServer({ service: new FixtureService(), port: 0 });
+    const res = await fetch(`${server.url}/`);
+    expect(await res.json()).toEqual({ status: "alive" });
+    await server.stop();
+    await expect(fetch(`${server.url}/`)).rejects.toThrow();
+  });
+});

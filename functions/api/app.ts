@@ -404,10 +404,7 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
   }
 
   function recordOutcomes(outcomes: ReadonlyArray<RevisionOutcome>): void {
-    for (const o of outcomes) {
-      metrics.scoreOutcome(o.ok ? "ok" : o.error.code);
-      if (!o.ok && o.error.code === "mediawiki_error") metrics.mediawikiError("after_retries");
-    }
+    for (const o of outcomes) metrics.scoreOutcome(o.ok ? "ok" : o.error.code);
   }
 
   // ------------------------------------------------------------------ response builders

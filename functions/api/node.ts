@@ -6,6 +6,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
+import { createMetrics } from "../../shared/metrics.ts";
 import { createApiApp, type ApiOptions } from "./app.ts";
 
 export interface ApiServerOptions extends ApiOptions {
@@ -30,7 +31,11 @@ export interface ApiServer {
 /** Starts the API server and resolves once it listens. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { host = "127.0.0.1", port = 8080, drainMs = 10_000, ...appOptions } = options;
-  const app = createApiApp(appOptions);
+  // Without a metrics facade, serve prom-client's registry with the process metrics at /metrics.
+  const app = createApiApp({
+    ...appOptions,
+    metrics: appOptions.metrics ?? createMetrics({ defaultMetrics: true }),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
     s.once("error", reject);

@@ -80,12 +80,10 @@ export const RevisionDataInput = z
   .meta({ id: "RevisionDataInput", description: "A revision that is not saved yet (pre-save input)." });
 export type RevisionDataInput = z.infer<typeof RevisionDataInput>;
 
-export const RevisionDataRequest = z
-  .object({ revision_data: RevisionDataInput })
-  .meta({
-    id: "RevisionDataRequest",
-    description: "Only when allowRevisionJsonInput is enabled; ignored otherwise.",
-  });
+export const RevisionDataRequest = z.object({ revision_data: RevisionDataInput }).meta({
+  id: "RevisionDataRequest",
+  description: "Only when allowRevisionJsonInput is enabled; ignored otherwise.",
+});
 
 export const InstancesInput = z
   .object({
@@ -496,7 +494,12 @@ export function routeDocs(model: string): RouteDoc[] {
       responses: [
         { status: 200, description: "Ready.", schema: ModelInfo },
         { status: 404, description: "Unknown model.", schema: ErrorBody },
-        { status: 503, description: "Not ready yet (same body, ready: false).", schema: ModelInfo },
+        {
+          status: 503,
+          description: "Not ready yet (KServe ModelNotReady).",
+          schema: ErrorBody,
+          example: { error: `Model with name ${model} is not ready.` },
+        },
       ],
     },
     {
