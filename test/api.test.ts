@@ -139,6 +139,8 @@ export class FixtureService implements ScoringService {
   readonly calls: Array<{ lang: string; revId: number }> = [];
   readonly dataCalls: RevisionData[] = [];
   isReady = true;
+  /** Slow revisions whose scoring was aborted. */
+  aborts = 0;
   healthInfo: HealthInfo = { provider: "cpu", requestedProvider: "cpu", warmedUp: true };
 
   ready(): boolean {
@@ -183,7 +185,10 @@ export class FixtureService implements ScoringService {
               resolve(true);
             });
           });
-          if (aborted) return this.fail(lang, revId, "unavailable");
+          if (aborted) {
+            this.aborts++;
+            return this.fail(lang, revId, "unavailable");
+          }
           return this.scoreOne(revisionOf(lang, revId));
         }
         const code = ERROR_CODES.find((c) => FIXTURE_REVS[c as keyof typeof FIXTURE_REVS] === revId);
@@ -213,7 +218,7 @@ interface Harness {
   metrics: PromMetrics;
   server: ApiServer;
   emitted: Array<{ event: Record<string, unknown>; scored: ScoredPrediction }>;
-  emitMode: { fail: boolean };
+  emitMode: { fail: boolean; hang: boolean };
   url(path: string): string;
   post(
     path: string,
@@ -233,9 +238,10 @@ async function makeHarness(
   const service = makeService();
   const metrics = createMetrics();
   const emitted: Harness["emitted"] = [];
-  const emitMode = { fail: false };
+  const emitMode = { fail: false, hang: false };
   const emitEvent: EmitEvent = async (event, scored) => {
     if (emitMode.fail) throw new Error("EventGate answered 500");
+    if (emitMode.hang) return new Promise<void>(() => {});
     emitted.push({ event, scored });
   };
   const server = await startApiServer({
@@ -326,6 +332,7 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
         defaultDeadlineMs: 10_000,
         maxInstances: 5,
         maxBodyBytes: 64 * 1024,
+        emitTimeoutMs: 150,
       });
       strict = await makeHarness(makeService, { strictLanguages: true });
       pre = await makeHarness(makeService, { allowRevisionJsonInput: true });
@@ -649,6 +656,19 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
         }
       });
 
+      it("a hanging emitter is bounded by emitTimeoutMs; the score is returned", async () => {
+        h.emitMode.hang = true;
+        try {
+          const t0 = Date.now();
+          const r = await h.post(PREDICT, { event: PAGE_CHANGE });
+          expect(Date.now() - t0).toBeLessThan(3000);
+          expect(r.status).toBe(200);
+          expect(r.res.headers.get("x-revrisk-event")).toBe("failed");
+        } finally {
+          h.emitMode.hang = false;
+        }
+      });
+
       it("a failed score emits nothing", async () => {
         const n = h.emitted.length;
         const ev = {
@@ -942,6 +962,23 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
           reason: "unavailable",
           retryable: true,
         });
+      });
+
+      it("a client that disconnects aborts its scoring", async () => {
+        const before = h.service.aborts;
+        const ctrl = new AbortController();
+        const req = fetch(h.url(PREDICT), {
+          method: "POST",
+          body: JSON.stringify({ lang: "en", rev_id: FIXTURE_REVS.slow }),
+          signal: ctrl.signal,
+        }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 150));
+        ctrl.abort();
+        await req;
+        const t0 = Date.now();
+        while (h.service.aborts === before && Date.now() - t0 < 2000)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(h.service.aborts).toBe(before + 1);
       });
 
       it("an invalid deadline header → 400", async () => {

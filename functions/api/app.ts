@@ -36,6 +36,8 @@ export interface ApiConfig {
   defaultDeadlineMs: number;
   /** After a deadline aborts the service, how long to wait for its partial outcomes before answering. Default 100 ms. */
   abortGraceMs: number;
+  /** How long an event-input request waits for its prediction event to be emitted (then: failed, score still returned). Default 5000 ms. */
+  emitTimeoutMs: number;
 }
 
 /** What the event emitter is told about a successful event-input score. */
@@ -80,6 +82,7 @@ export const DEFAULT_CONFIG: Omit<ApiConfig, "modelName"> = {
   maxBodyBytes: 10 * 1024 * 1024,
   defaultDeadlineMs: 60_000,
   abortGraceMs: 100,
+  emitTimeoutMs: 5_000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +306,9 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
     const t0 = performance.now();
     c.set("route", "unmatched");
     await next();
-    metrics.httpRequest(c.get("route"), c.req.method, c.res.status, (performance.now() - t0) / 1000);
+    const ms = performance.now() - t0;
+    metrics.httpRequest(c.get("route"), c.req.method, c.res.status, ms / 1000);
+    log.debug({ method: c.req.method, route: c.get("route"), status: c.res.status, ms }, "request");
   });
 
   app.onError((e, c) => {
@@ -372,17 +377,19 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let grace: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
-    const pending = call(signal);
-    const deadline = new Promise<"deadline">((resolve) => {
+    // Resolves when the deadline passes or the client goes away.
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (signal.aborted) resolve("aborted");
+      signal.addEventListener("abort", () => resolve("aborted"), { once: true });
       timer = setTimeout(() => {
         timedOut = true;
         ctrl.abort(new DeadlineExceeded(deadlineMs));
-        resolve("deadline");
       }, deadlineMs);
     });
+    const pending = Promise.resolve().then(() => call(signal));
     try {
-      const first = await Promise.race([pending, deadline]);
-      if (first !== "deadline") return { outcomes: first, timedOut };
+      const first = await Promise.race([pending, aborted]);
+      if (first !== "aborted") return { outcomes: first, timedOut };
       const late = await Promise.race([
         pending,
         new Promise<"late">((resolve) => {
@@ -580,16 +587,19 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
         );
       } else {
         try {
-          await emitEvent(ev, {
-            modelName: model,
-            modelVersion: version,
-            lang: r.item.lang,
-            wikiDb: `${r.item.lang}wiki`,
-            revId: r.item.revId,
-            prediction: o.result.prediction,
-            probabilities: { true: o.result.probabilities.true, false: o.result.probabilities.false },
-            supported: o.supported,
-          });
+          await withTimeout(
+            config.emitTimeoutMs,
+            emitEvent(ev, {
+              modelName: model,
+              modelVersion: version,
+              lang: r.item.lang,
+              wikiDb: `${r.item.lang}wiki`,
+              revId: r.item.revId,
+              prediction: o.result.prediction,
+              probabilities: { true: o.result.probabilities.true, false: o.result.probabilities.false },
+              supported: o.supported,
+            }),
+          );
           emitted = "emitted";
           metrics.eventEmission("ok");
         } catch (e) {
@@ -888,6 +898,18 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
   });
 
   return app;
+}
+
+/** Rejects when `p` has not settled after `ms`; a late rejection of `p` is swallowed. */
+function withTimeout<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  p.catch(() => {});
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`event emission did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
