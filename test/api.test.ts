@@ -218,7 +218,7 @@ interface Harness {
   metrics: PromMetrics;
   server: ApiServer;
   emitted: Array<{ event: Record<string, unknown>; scored: ScoredPrediction }>;
-  emitMode: { fail: boolean; hang: boolean };
+  emitMode: { fail: boolean; hang: boolean; skip: boolean };
   url(path: string): string;
   post(
     path: string,
@@ -238,10 +238,11 @@ async function makeHarness(
   const service = makeService();
   const metrics = createMetrics();
   const emitted: Harness["emitted"] = [];
-  const emitMode = { fail: false, hang: false };
+  const emitMode = { fail: false, hang: false, skip: false };
   const emitEvent: EmitEvent = async (event, scored) => {
     if (emitMode.fail) throw new Error("EventGate answered 500");
     if (emitMode.hang) return new Promise<void>(() => {});
+    if (emitMode.skip) return { skipped: "no_performer" };
     emitted.push({ event, scored });
   };
   const server = await startApiServer({
@@ -666,6 +667,17 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
           expect(r.res.headers.get("x-revrisk-event")).toBe("failed");
         } finally {
           h.emitMode.hang = false;
+        }
+      });
+
+      it("an emitter that skips the event → X-Revrisk-Event: skipped", async () => {
+        h.emitMode.skip = true;
+        try {
+          const r = await h.post(PREDICT, { event: PAGE_CHANGE });
+          expect(r.status).toBe(200);
+          expect(r.res.headers.get("x-revrisk-event")).toBe("skipped");
+        } finally {
+          h.emitMode.skip = false;
         }
       });
 

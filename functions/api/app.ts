@@ -52,8 +52,15 @@ export interface ScoredPrediction {
   supported: boolean;
 }
 
-/** Emits the prediction event for a page_change event input (shared/eventgate-client.ts). */
-export type EmitEvent = (pageChangeEvent: Record<string, unknown>, scored: ScoredPrediction) => Promise<void>;
+/**
+ * Emits the prediction event for a page_change event input (shared/eventgate-client.ts). Resolve
+ * (void) when emitted, resolve `{ skipped: reason }` when deliberately not emitted (e.g. no performer
+ * for a ≤1.1.0 schema), reject on failure.
+ */
+export type EmitEvent = (
+  pageChangeEvent: Record<string, unknown>,
+  scored: ScoredPrediction,
+) => Promise<void | { skipped: string }>;
 
 /** pino-compatible logger subset. */
 export interface Logger {
@@ -587,7 +594,7 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
         );
       } else {
         try {
-          await withTimeout(
+          const result = await withTimeout(
             config.emitTimeoutMs,
             emitEvent(ev, {
               modelName: model,
@@ -600,8 +607,17 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
               supported: o.supported,
             }),
           );
-          emitted = "emitted";
-          metrics.eventEmission("ok");
+          if (result && typeof result === "object" && "skipped" in result) {
+            emitted = "skipped";
+            metrics.eventEmission("skipped");
+            log.info(
+              { lang: r.item.lang, revId: r.item.revId, reason: result.skipped },
+              "prediction event skipped",
+            );
+          } else {
+            emitted = "emitted";
+            metrics.eventEmission("ok");
+          }
         } catch (e) {
           // LiftWing: 500 although the score was computed (rrml.md §12 quirk 7). revrisk: 200 with the score.
           emitted = "failed";
