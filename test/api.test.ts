@@ -1052,6 +1052,12 @@ export function describeApiContract(name: string, makeService: () => FixtureServ
         expect(m(FIXTURE_REVS.page_missing).error.type).toBe("PageNotFound");
       });
 
+      it("accepts ORES' trailing-slash form /v3/scores/{wiki}/?revids=", async () => {
+        const r = await h.get(`/v3/scores/enwiki/?models=revertrisk-multilingual&revids=${FIXTURE_REVS.ok}`);
+        expect(r.status).toBe(200);
+        expect(r.json.enwiki.scores[FIXTURE_REVS.ok]["revertrisk-multilingual"].score).toBeDefined();
+      });
+
       it("GET /v3/scores/{wiki}/{rev_id}: all models", async () => {
         const r = await h.get(`/v3/scores/frwiki/${FIXTURE_REVS.ok}`);
         expect(r.status).toBe(200);

@@ -306,7 +306,8 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
   for (const w of CANONICAL_WIKIS) dbToLang.set(w.dbName, w.code);
   dbToLang.set(`${TEST_WIKI}wiki`, TEST_WIKI);
 
-  const app = new Hono<Env>();
+  // strict: false — "/v3/scores/enwiki/?revids=…" (ORES' documented form) matches "/v3/scores/enwiki".
+  const app = new Hono<Env>({ strict: false });
 
   // Request metrics: route patterns only.
   app.use("*", async (c, next) => {
