@@ -700,6 +700,12 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
         }
       });
 
+      it("GET on :predict → 405 (FastAPI)", async () => {
+        const r = await h.get(PREDICT);
+        expect(r.status).toBe(405);
+        expect(r.json).toEqual({ detail: "Method Not Allowed" });
+      });
+
       it("unknown path → 404 {detail: Not Found}", async () => {
         const r = await h.get("/nope");
         expect(r.status).toBe(404);

@@ -486,6 +486,7 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
   app.get("/v1/models/:model", (c) => {
     c.set("route", "/v1/models/{model}");
     const name = c.req.param("model");
+    if (name.endsWith(":predict")) return c.json({ detail: "Method Not Allowed" }, 405);
     if (name !== model) throw err(404, MSG.noModel(name));
     if (!service.ready()) throw err(503, MSG.notReady(name));
     const info: Json = {
