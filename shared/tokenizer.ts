@@ -56,11 +56,9 @@ export function effectiveLength(tokens: readonly string[], maxLength: number): n
  */
 export function longestFirstAllowance(lenA: number, lenB: number, budget: number): [number, number] {
   if (lenA + lenB <= budget) return [lenA, lenB];
-  let n1 = lenA;
-  let n2 = lenB;
-  const swap = n1 > n2;
-  if (swap) [n1, n2] = [n2, n1];
-  n2 = n1 > budget ? n1 : Math.max(n1, budget - n1);
+  const swap = lenA > lenB;
+  let n1 = swap ? lenB : lenA; // the shorter side
+  let n2 = n1 > budget ? n1 : Math.max(n1, budget - n1);
   if (n1 + n2 > budget) {
     n1 = Math.floor(budget / 2);
     n2 = n1 + (budget % 2);
