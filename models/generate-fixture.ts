@@ -15,7 +15,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Manifest, type EncoderName, type FeatureSpec } from "../shared/bundle.ts";
+import { Manifest, type EncoderName } from "../shared/bundle.ts";
+import { generateCatBoostFixture } from "./catboost-fixture.ts";
 import { rrmlFeatures, SUPPORTED_WIKIS } from "./features.ts";
 import { BERT_BASE, buildBertOnnx, initBertWeights, TINY, type BertConfig } from "./onnx-bert.ts";
 import { buildTokenizerConfig, buildTokenizerJson, buildVocab } from "./wordpiece-vocab.ts";
@@ -72,20 +73,6 @@ function write(path: string, data: string | Uint8Array): void {
   console.log(`  ${relative(process.cwd(), path)}  ${(size / 1024).toFixed(1)} KiB`);
 }
 
-type CatBoostFixtureFn = (features: FeatureSpec[], seed: number) => object;
-
-/** The CatBoost fixture generator lives in models/catboost-fixture.ts (branch `catboost`). */
-async function loadCatBoostGenerator(): Promise<CatBoostFixtureFn | null> {
-  const url = new URL("./catboost-fixture.ts", import.meta.url).href;
-  try {
-    const mod = (await import(url)) as { generateCatBoostFixture?: CatBoostFixtureFn };
-    return mod.generateCatBoostFixture ?? null;
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return null;
-    throw err;
-  }
-}
-
 export interface FixtureOptions {
   out: string;
   seed: number;
@@ -139,14 +126,7 @@ export async function generateFixture(opts: FixtureOptions): Promise<Manifest> {
   });
   write(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 
-  const catboost = await loadCatBoostGenerator();
-  if (!catboost) {
-    // TODO(catboost): remove once branch `catboost` (models/catboost-fixture.ts) is merged.
-    throw new Error(
-      "TODO: models/catboost-fixture.ts (generateCatBoostFixture) is missing; classifier.json not written",
-    );
-  }
-  write(join(out, "classifier.json"), JSON.stringify(catboost(features, seed)) + "\n");
+  write(join(out, "classifier.json"), JSON.stringify(generateCatBoostFixture(features, seed)) + "\n");
   return manifest;
 }
 
