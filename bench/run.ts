@@ -25,7 +25,7 @@ export function availableBenches(): string[] {
 async function listing(): Promise<string> {
   const lines = ["usage: npm run bench -- <name> [args…]", "available benchmarks:"];
   for (const name of availableBenches()) {
-    let description = "";
+    let description: string;
     try {
       const mod = (await import(pathToFileURL(`${HERE}/${name}.ts`).href)) as Partial<BenchModule>;
       description = mod.description ?? "";
