@@ -10,6 +10,13 @@ onnxruntime-node and onnxruntime-web against these logits.
 Run with Debian's python3 (apt-get install python3-torch python3-onnx python3-numpy):
 
     node models/reference/make-probe.ts && /usr/bin/python3 models/reference/check_bert.py
+
+BERT-base-shaped benchmark model (not committed): writes DIR/reference.json with a seeded 3 × 37 probe
+(padding, a type-1 segment) and its torch logits; models/reference/compare-bert-base.ts then runs
+onnxruntime on the same ids and prints the differences:
+
+    /usr/bin/python3 models/reference/check_bert.py --bert-base models/generated/bert-base
+    node models/reference/compare-bert-base.ts models/generated/bert-base
 """
 import json
 import math
@@ -148,11 +155,13 @@ class BertForSequenceClassification(nn.Module):
         return self.classifier(self.bert.pooler(x))
 
 
-def load(name):
-    with open(os.path.join(BUNDLE, f"{name}.config.json")) as f:
+def load(name, config_path=None, onnx_path=None):
+    config_path = config_path or os.path.join(BUNDLE, f"{name}.config.json")
+    onnx_path = onnx_path or os.path.join(BUNDLE, f"{name}.onnx")
+    with open(config_path) as f:
         config = json.load(f)
     model = BertForSequenceClassification(config).eval()
-    graph = onnx.load(os.path.join(BUNDLE, f"{name}.onnx")).graph
+    graph = onnx.load(onnx_path).graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     state = {}
     for key, param in model.state_dict().items():
@@ -174,8 +183,44 @@ def batch(p):
     return t("input_ids"), t("attention_mask"), t("token_type_ids")
 
 
+def bert_base(directory):
+    model, config = load("bert-base", os.path.join(directory, "config.json"), os.path.join(directory, "encoder.onnx"))
+    rng = np.random.default_rng(0)
+    rows, seq = 3, 37
+    ids = rng.integers(1000, config["vocab_size"], size=(rows, seq))
+    ids[:, 0] = 101
+    mask = np.ones((rows, seq), dtype=np.int64)
+    types = np.zeros((rows, seq), dtype=np.int64)
+    ids[0, 20] = 102
+    ids[0, 21:] = 0
+    mask[0, 21:] = 0  # padding
+    ids[1, 36] = 102
+    types[2, 18:] = 1  # a second segment
+    ids[2, 17] = 102
+    ids[2, 36] = 102
+    t = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    with torch.no_grad():
+        logits = model(t(ids), t(mask), t(types))
+    out = {
+        "rows": rows,
+        "seq_len": seq,
+        "input_ids": ids.flatten().tolist(),
+        "attention_mask": mask.flatten().tolist(),
+        "token_type_ids": types.flatten().tolist(),
+        "logits": [float(v) for v in logits.flatten().tolist()],
+        "torch": torch.__version__,
+    }
+    path = os.path.join(directory, "reference.json")
+    with open(path, "w") as f:
+        json.dump(out, f)
+    print(f"bert-base logits {out['logits']}\nwrote {path}")
+    return 0
+
+
 def main():
     torch.manual_seed(0)
+    if len(sys.argv) == 3 and sys.argv[1] == "--bert-base":
+        return bert_base(sys.argv[2])
     with open(os.path.join(OUT_DIR, "probe.json")) as f:
         probe = json.load(f)
     with open(os.path.join(BUNDLE, "manifest.json")) as f:
