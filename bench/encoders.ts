@@ -10,7 +10,7 @@
  * small machines. The model is generated into models/generated/bert-base/ when missing.
  */
 import { existsSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -171,7 +171,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `encoder bench: ${runtimes.join(",")} × ${precisions.join(",")}, batches ${batches.join(",")}, seqs ${seqs.join(",")}; ` +
       `threads ${threads}; warm-up 1 + ≤${iters} timed runs (≤${values.budget} s), skip runs est. > ${values["max-run"]} s; ` +
-      `${availableParallelism()} CPUs, Node ${process.version}`,
+      `${availableParallelism()} CPUs, Node ${process.version}, load average ${loadavg()[0]?.toFixed(2)}`,
   );
   const combos = runtimes.flatMap((runtime) => precisions.map((precision) => ({ runtime, precision })));
   const cells: Cell[] = [];
@@ -188,7 +188,8 @@ export async function run(args: string[]): Promise<void> {
     });
     const loadS = (performance.now() - t0) / 1000;
     console.log(
-      `\n${runtime} ${precision}: session created in ${loadS.toFixed(1)} s (provider ${session.provider}), RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`,
+      `\n${runtime} ${precision}: session created in ${loadS.toFixed(1)} s (provider ${session.provider}), ` +
+        `RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB, load average ${loadavg()[0]?.toFixed(2)}`,
     );
     const rng = new Rng(42);
     const mine: Cell[] = [];
@@ -232,6 +233,11 @@ export async function run(args: string[]): Promise<void> {
     await session.release();
   }
   printTable(cells, combos, batches, seqs);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
   if (values.json) {
     writeFileSync(
       values.json,
