@@ -5,7 +5,7 @@
  * - `node`: onnxruntime-node with execution providers from config (default CUDA, then CPU).
  *   onnxruntime-node THROWS when an EP cannot load (there is no automatic fallback), so each EP is
  *   tried in turn; a failure is logged loudly and recorded in `fallbackReason`, and `provider` says
- *   which EP the session was actually created with.
+ *   which EP the session was actually created with. "wasm" may end the list as a last resort.
  * - `web`: onnxruntime-web's WASM backend (works in Node too), `env.wasm.numThreads` = cores.
  *
  * Both runtimes are imported lazily, so this module loads where only one of them exists.
@@ -17,8 +17,6 @@ import { ENCODER_NAMES } from "./bundle.ts";
 export type Provider = "cuda" | "cpu" | "wasm";
 export type Backend = "node" | "web";
 export type Precision = "fp32" | "int8";
-/** EPs that may be requested from onnxruntime-node. */
-export type NodeProvider = "cuda" | "cpu";
 
 /** A padded batch, row-major [rows × seqLen] (shared/tokenizer.ts `EncodedBatch` fits). */
 export interface EncoderInput {
@@ -54,9 +52,14 @@ export interface EncoderSession {
 }
 
 export interface EncoderSessionOptions {
+  /** "web" = onnxruntime-web WASM only (providers ignored); "node" (default) = `providers` in order. */
   backend?: Backend;
-  /** node backend only; default ["cuda", "cpu"]. */
-  providers?: readonly NodeProvider[];
+  /**
+   * Execution providers in order of preference (default ["cuda", "cpu"]). "cuda" and "cpu" use
+   * onnxruntime-node; "wasm" uses onnxruntime-web and may end the list as a last resort (e.g.
+   * ["cuda", "cpu", "wasm"]), which also covers hosts where onnxruntime-node cannot be imported.
+   */
+  providers?: readonly Provider[];
   /** Threads: onnxruntime-node intraOpNumThreads, or onnxruntime-web env.wasm.numThreads. Default: CPU cores. */
   threads?: number;
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
@@ -191,58 +194,65 @@ export async function createEncoderSession(
   model: string | Uint8Array,
   opts: EncoderSessionOptions,
 ): Promise<EncoderSession> {
-  const backend = opts.backend ?? "node";
   const logger = opts.logger ?? consoleLogger;
   const name = opts.name ?? (typeof model === "string" ? model : "encoder");
   const base: InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
   };
-  const common = { name, backend, numOutputs: opts.numOutputs, outputName: opts.outputName ?? "logits" };
-
-  if (backend === "web") {
-    const ort = await loadWeb(opts.threads);
-    if (opts.threads !== undefined && webThreads !== opts.threads) {
-      logger.warn(
-        { encoder: name, requested: opts.threads, actual: webThreads },
-        "onnxruntime-web thread count is fixed at first use",
-      );
-    }
-    const session = await ort.InferenceSession.create(model, { ...base, executionProviders: ["wasm"] });
-    logger.info({ encoder: name, provider: "wasm", threads: webThreads }, "encoder session created");
-    return new OrtEncoderSession({
-      ...common,
-      requested: ["wasm"],
-      provider: "wasm",
-      fallbackReason: null,
-      ort,
-      session,
-    });
-  }
-
-  const requested = opts.providers ?? (["cuda", "cpu"] as const);
+  const requested: readonly Provider[] =
+    opts.backend === "web" ? ["wasm"] : (opts.providers ?? (["cuda", "cpu"] as const));
   if (requested.length === 0) throw new Error("no execution providers requested");
-  const ort = (await import("onnxruntime-node")) as unknown as OrtModule;
+
   const failures: string[] = [];
   for (const provider of requested) {
     try {
-      const session = await ort.InferenceSession.create(model, {
-        ...base,
-        executionProviders: [provider],
-        ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
-      });
+      let ort: OrtModule;
+      let session: InferenceSession;
+      if (provider === "wasm") {
+        ort = await loadWeb(opts.threads);
+        if (opts.threads !== undefined && webThreads !== opts.threads) {
+          logger.warn(
+            { encoder: name, requested: opts.threads, actual: webThreads },
+            "onnxruntime-web thread count is fixed at first use",
+          );
+        }
+        session = await ort.InferenceSession.create(model, { ...base, executionProviders: ["wasm"] });
+      } else {
+        ort = (await import("onnxruntime-node")) as unknown as OrtModule;
+        session = await ort.InferenceSession.create(model, {
+          ...base,
+          executionProviders: [provider],
+          ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
+        });
+      }
       const fallbackReason = failures.length > 0 ? failures.join("; ") : null;
+      const fields = {
+        encoder: name,
+        requested,
+        provider,
+        ...(provider === "wasm" ? { threads: webThreads } : {}),
+      };
       if (fallbackReason) {
         logger.warn(
-          { encoder: name, requested, provider, fallbackReason },
+          { ...fields, fallbackReason },
           `encoder '${name}' FELL BACK to execution provider '${provider}'`,
         );
       } else {
-        logger.info({ encoder: name, provider }, "encoder session created");
+        logger.info(fields, "encoder session created");
       }
-      return new OrtEncoderSession({ ...common, requested, provider, fallbackReason, ort, session });
+      return new OrtEncoderSession({
+        name,
+        backend: provider === "wasm" ? "web" : "node",
+        numOutputs: opts.numOutputs,
+        outputName: opts.outputName ?? "logits",
+        requested,
+        provider,
+        fallbackReason,
+        ort,
+        session,
+      });
     } catch (err) {
-      const reason = `${provider}: ${errorMessage(err)}`;
-      failures.push(reason);
+      failures.push(`${provider}: ${errorMessage(err)}`);
       logger.warn(
         { encoder: name, provider, error: errorMessage(err) },
         `execution provider '${provider}' failed to load`,

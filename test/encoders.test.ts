@@ -2,7 +2,10 @@
  * shared/encoders.ts on the fixture bundle: onnxruntime-node vs onnxruntime-web, padding invariance,
  * CUDA → CPU fallback on a machine without the CUDA provider, int8 variants.
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Manifest, ENCODER_NAMES } from "../shared/bundle.ts";
 import { BertTokenizer, type TextInput } from "../shared/tokenizer.ts";
@@ -174,5 +177,60 @@ describe("execution-provider fallback", () => {
     const s = await attempt.catch((err: unknown) => err as Error);
     if (!(s instanceof Error)) return void (await s.release()); // CUDA works here
     expect(s.message).toMatch(/no execution provider could be loaded \(cuda: /);
+  });
+
+  it("a provider list ending in wasm falls back to onnxruntime-web", async () => {
+    const s = await createEncoderSession(`${BUNDLE}insert.onnx`, {
+      providers: ["cuda", "wasm"],
+      numOutputs: 2,
+      logger: quiet,
+    });
+    try {
+      if (s.provider === "cuda") return;
+      expect(s.provider).toBe("wasm");
+      expect(s.backend).toBe("web");
+      expect(s.fallbackReason).toMatch(/^cuda: /);
+      const batch = tok.encodeBatch(SINGLES);
+      expect(maxAbsDiff(await s.run(batch), await nodeSet.insert.run(batch))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await s.release();
+    }
+  });
+});
+
+describe("without onnxruntime-node", () => {
+  it("the module imports and the web backend (and a wasm fallback) work", () => {
+    const script = `
+      import { registerHooks } from "node:module";
+      registerHooks({
+        resolve(specifier, context, next) {
+          if (specifier.startsWith("onnxruntime-node")) throw new Error("onnxruntime-node is not installed here");
+          return next(specifier, context);
+        },
+      });
+      const { createEncoderSession } = await import(${JSON.stringify(new URL("../shared/encoders.ts", import.meta.url).href)});
+      const quiet = { info() {}, warn() {} };
+      const model = ${JSON.stringify(`${BUNDLE}title.onnx`)};
+      const web = await createEncoderSession(model, { backend: "web", numOutputs: 1, logger: quiet });
+      const fb = await createEncoderSession(model, { providers: ["cpu", "wasm"], numOutputs: 1, logger: quiet });
+      let nodeError = "";
+      await createEncoderSession(model, { providers: ["cpu"], numOutputs: 1, logger: quiet }).catch((e) => (nodeError = e.message));
+      console.log(JSON.stringify({ web: web.provider, fb: fb.provider, reason: fb.fallbackReason, nodeError }));
+      process.exit(0);
+    `;
+    const dir = mkdtempSync(join(tmpdir(), "revrisk-encoders-"));
+    const file = join(dir, "no-ort-node.mjs");
+    writeFileSync(file, script);
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [file], { encoding: "utf8" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const r = JSON.parse(out.trim().split("\n").at(-1) as string) as Record<string, string>;
+    expect(r.web).toBe("wasm");
+    expect(r.fb).toBe("wasm");
+    expect(r.reason).toMatch(/^cpu: .*not installed/);
+    expect(r.nodeError).toMatch(/no execution provider could be loaded \(cpu: .*not installed/);
   });
 });
