@@ -208,12 +208,24 @@ interface Projection {
   >;
 }
 
+/** Split conditions are interned: each distinct condition is evaluated once per row. */
 interface ObliviousTree {
-  conds: Cond[];
+  conds: Int32Array; // indices into the condition list; split d sets bit d
   leafOffset: number;
 }
 
-type NodeTree = { cond: Cond; left: NodeTree; right: NodeTree } | { leaf: number[] };
+type NodeTree = { cond: number; left: NodeTree; right: NodeTree } | { leaf: number[] };
+
+function condKey(c: Cond): string {
+  switch (c.kind) {
+    case "float":
+      return `f${c.feature}:${c.border}`;
+    case "onehot":
+      return `o${c.cat}:${c.value}`;
+    case "ctr":
+      return `c${c.ctr}:${c.border}`;
+  }
+}
 
 const f32 = Math.fround;
 const CTR_TYPES: readonly CtrType[] = [
@@ -586,6 +598,18 @@ export function loadCatBoost(json: unknown, options: LoadOptions = {}): CatBoost
     if (dimension === 0) dimension = d;
     else if (dimension !== d) fail(`${what}: dimension ${d} differs from ${dimension}`);
   };
+  const condList: Cond[] = [];
+  const condIds = new Map<string, number>();
+  const intern = (c: Cond): number => {
+    const k = condKey(c);
+    let id = condIds.get(k);
+    if (id === undefined) {
+      id = condList.length;
+      condList.push(c);
+      condIds.set(k, id);
+    }
+    return id;
+  };
   const oblivious: ObliviousTree[] = [];
   const leafValues: number[] = [];
   const nodeTrees: NodeTree[] = [];
@@ -603,7 +627,7 @@ export function loadCatBoost(json: unknown, options: LoadOptions = {}): CatBoost
       const nLeaves = 2 ** splits.length;
       setDimension(leaves.length / nLeaves, what);
       oblivious.push({
-        conds: splits.map((s, d) => compileSplit(s, `${what}.splits[${d}]`)),
+        conds: Int32Array.from(splits, (s, d) => intern(compileSplit(s, `${what}.splits[${d}]`))),
         leafOffset: leafValues.length,
       });
       for (const v of leaves) leafValues.push(v);
@@ -620,7 +644,7 @@ export function loadCatBoost(json: unknown, options: LoadOptions = {}): CatBoost
         return { leaf };
       }
       return {
-        cond: compileSplit(raw.split, `${what}.split`),
+        cond: intern(compileSplit(raw.split, `${what}.split`)),
         left: compileNode(raw.left, `${what}.left`, depth + 1),
         right: compileNode(raw.right, `${what}.right`, depth + 1),
       };
@@ -667,6 +691,7 @@ export function loadCatBoost(json: unknown, options: LoadOptions = {}): CatBoost
     catOrder,
     projections,
     ctrs,
+    condList,
     oblivious,
     leafValues,
     nodeTrees,
@@ -691,6 +716,7 @@ interface EvaluatorParts {
   catOrder: number[];
   projections: Projection[];
   ctrs: CompiledCtr[];
+  condList: Cond[];
   oblivious: ObliviousTree[];
   leafValues: number[];
   nodeTrees: NodeTree[];
@@ -715,6 +741,13 @@ class Evaluator implements CatBoostModel {
   readonly usesCategorical: boolean;
   private readonly p: EvaluatorParts;
   private readonly hashCache = new Map<string, number>();
+  // flat, typed copies for the hot loops
+  private readonly floatFlat: Int32Array;
+  private readonly floatNanTrue: Uint8Array;
+  private readonly treeDepth: Uint8Array;
+  private readonly treeConds: Int32Array;
+  private readonly treeLeafOffset: Int32Array;
+  private readonly leaves: Float64Array;
 
   constructor(p: EvaluatorParts) {
     this.p = p;
@@ -725,6 +758,17 @@ class Evaluator implements CatBoostModel {
     this.treeCount = p.oblivious.length + p.nodeTrees.length;
     this.lossFunction = p.lossFunction;
     this.usesCategorical = p.catByIndex.size > 0;
+    const maxFloat = Math.max(-1, ...p.floatByIndex.keys());
+    this.floatFlat = new Int32Array(maxFloat + 1).fill(-1);
+    this.floatNanTrue = new Uint8Array(maxFloat + 1);
+    for (const [idx, info] of p.floatByIndex) {
+      this.floatFlat[idx] = info.flat;
+      this.floatNanTrue[idx] = info.nanTrue ? 1 : 0;
+    }
+    this.treeDepth = Uint8Array.from(p.oblivious, (t) => t.conds.length);
+    this.treeConds = Int32Array.from(p.oblivious.flatMap((t) => Array.from(t.conds)));
+    this.treeLeafOffset = Int32Array.from(p.oblivious, (t) => t.leafOffset);
+    this.leaves = Float64Array.from(p.leafValues);
   }
 
   private hashString(s: string): number {
@@ -748,11 +792,11 @@ class Evaluator implements CatBoostModel {
   }
 
   private floatValue(st: RowState, feature: number): number {
-    const info = this.p.floatByIndex.get(feature)!;
-    const v = st.row[info.flat];
+    const flat = this.floatFlat[feature]!;
+    const v = st.row[flat];
     if (typeof v !== "number") {
       throw new CatBoostInputError(
-        `CatBoost input: feature ${info.flat}${this.nameOf(info.flat)} is numeric but got ${JSON.stringify(v)}`,
+        `CatBoost input: feature ${flat}${this.nameOf(flat)} is numeric but got ${JSON.stringify(v)}`,
       );
     }
     return f32(v);
@@ -765,7 +809,7 @@ class Evaluator implements CatBoostModel {
 
   private floatTrue(st: RowState, feature: number, border: number): boolean {
     const v = this.floatValue(st, feature);
-    if (Number.isNaN(v)) return this.p.floatByIndex.get(feature)!.nanTrue;
+    if (v !== v) return this.floatNanTrue[feature] === 1;
     return v > border;
   }
 
@@ -868,21 +912,37 @@ class Evaluator implements CatBoostModel {
     this.checkRow(row);
     const st: RowState = { row, catHash: new Map(), projKey: new Map(), ctrValue: new Map() };
     const dim = this.dimension;
-    const sums = new Array<number>(dim).fill(0);
-    const leaves = this.p.leafValues;
-    for (const tree of this.p.oblivious) {
-      let index = 0;
-      const conds = tree.conds;
-      for (let d = 0; d < conds.length; d++) if (this.cond(st, conds[d]!)) index |= 1 << d;
-      const base = tree.leafOffset + index * dim;
-      for (let k = 0; k < dim; k++) sums[k]! += leaves[base + k]!;
+    const sums = new Float64Array(dim);
+    const condList = this.p.condList;
+    const bits = new Uint8Array(condList.length);
+    for (let i = 0; i < condList.length; i++) bits[i] = this.cond(st, condList[i]!) ? 1 : 0;
+    const { treeDepth, treeConds, treeLeafOffset, leaves } = this;
+    const nTrees = treeDepth.length;
+    let c = 0;
+    if (dim === 1) {
+      let sum = 0;
+      for (let t = 0; t < nTrees; t++) {
+        const depth = treeDepth[t]!;
+        let index = 0;
+        for (let d = 0; d < depth; d++) index |= bits[treeConds[c++]!]! << d;
+        sum += leaves[treeLeafOffset[t]! + index]!;
+      }
+      sums[0] = sum;
+    } else {
+      for (let t = 0; t < nTrees; t++) {
+        const depth = treeDepth[t]!;
+        let index = 0;
+        for (let d = 0; d < depth; d++) index |= bits[treeConds[c++]!]! << d;
+        const base = treeLeafOffset[t]! + index * dim;
+        for (let k = 0; k < dim; k++) sums[k]! += leaves[base + k]!;
+      }
     }
     for (const tree of this.p.nodeTrees) {
       let node = tree;
-      while ("cond" in node) node = this.cond(st, node.cond) ? node.right : node.left;
+      while ("cond" in node) node = bits[node.cond] ? node.right : node.left;
       for (let k = 0; k < dim; k++) sums[k]! += node.leaf[k]!;
     }
-    return sums.map((s, k) => this.p.scale * s + this.p.bias[k]!);
+    return Array.from(sums, (s, k) => this.p.scale * s + this.p.bias[k]!);
   }
 
   predictRaw(row: ReadonlyArray<FeatureValue>): number {
