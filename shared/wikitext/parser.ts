@@ -154,10 +154,15 @@ const URI_SCHEMES = new Map<string, boolean>([
   ["xmpp", false],
 ]);
 
-// Python str.isspace() for the characters that matter.
-const SPACE_RE = /^[\s\u001c-\u001f\u0085]$/u;
-function isSpace(ch: string | undefined): boolean {
-  return ch !== undefined && ch !== "" && SPACE_RE.test(ch) && ch !== "\ufeff";
+// Python str.isspace(): the 29 whitespace characters of Python 3.11 (no U+FEFF, unlike JS \s).
+const PY_SPACES = new Set(
+  [
+    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002,
+    0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+  ].map((c) => String.fromCharCode(c)),
+);
+export function isSpace(ch: string | undefined): boolean {
+  return ch !== undefined && PY_SPACES.has(ch);
 }
 function isAsciiAlnum(ch: string): boolean {
   const c = ch.charCodeAt(0);
