@@ -82,7 +82,8 @@ function readPyString(s: string, i: number): [string, number] {
 /** The input line: everything between the first and the last quote, with escapes decoded. */
 function readInput(line: string): string {
   const body = line.trim();
-  return decodeEscapes(body.slice(1, -1));
+  if (body.length >= 2 && body.startsWith('"') && body.endsWith('"')) return decodeEscapes(body.slice(1, -1));
+  return body;
 }
 
 function readTokens(s: string): Token[] {

@@ -532,10 +532,11 @@ class Parser {
     }
   }
 
+  /** At a line start, or after a run of whitespace that follows a line start. */
   private tableLineStart(): boolean {
-    const p = this.pos;
-    if (this.atLineStart(p)) return true;
-    return p >= 1 && this.atLineStart(p - 1) && isSpace(this.s[p - 1]);
+    let p = this.pos;
+    while (p > 0 && this.s[p - 1] !== "\n" && isSpace(this.s[p - 1])) p--;
+    return this.atLineStart(p);
   }
 
   private handleEnd(): Item[] {
@@ -596,7 +597,6 @@ class Parser {
       }
       if (braces > 0) hasContent = true;
     }
-    void depth;
     this.emitAll(this.pop());
     this.top.ctx &= ~S_FAIL_NEXT;
   }
@@ -782,6 +782,7 @@ class Parser {
     let linkStart: number;
     let schemeText: string;
     let schemeLen = 0;
+    this.push(C_EXT_URI);
     if (brackets) {
       linkStart = open;
       if (s[this.pos] === "/" && s[this.pos + 1] === "/") {
@@ -791,31 +792,31 @@ class Parser {
         let p = this.pos;
         while (p < this.n && /[A-Za-z0-9+.-]/.test(s[p])) p++;
         const scheme = s.slice(this.pos, p);
-        if (s[p] !== ":" || !URI_SCHEMES.has(scheme.toLowerCase())) throw new BadRoute(0);
+        if (s[p] !== ":" || !URI_SCHEMES.has(scheme.toLowerCase())) this.fail();
         const slashes = URI_SCHEMES.get(scheme.toLowerCase())!;
         p++;
         if (slashes) {
-          if (s[p] !== "/" || s[p + 1] !== "/") throw new BadRoute(0);
+          if (s[p] !== "/" || s[p + 1] !== "/") this.fail();
           p += 2;
         }
         schemeText = s.slice(this.pos, p);
         this.pos = p;
       }
     } else {
-      const buf = this.top.buf;
+      const buf = this.stack[this.stack.length - 2].buf;
       let i = buf.length;
       while (i > 0 && isAsciiAlnum(buf[i - 1])) i--;
       const scheme = buf.slice(i);
-      if (scheme === "") throw new BadRoute(0);
+      if (scheme === "") this.fail();
       if (i > 0) {
         const before = buf[i - 1];
-        if (!isSpace(before) && !MARKERS.has(before) && !"+.-".includes(before)) throw new BadRoute(0);
+        if (!isSpace(before) && !MARKERS.has(before) && !"+.-".includes(before)) this.fail();
       }
       const lower = scheme.toLowerCase();
-      if (!URI_SCHEMES.has(lower)) throw new BadRoute(0);
+      if (!URI_SCHEMES.has(lower)) this.fail();
       let p = this.pos + 1;
       if (URI_SCHEMES.get(lower)!) {
-        if (s[p] !== "/" || s[p + 1] !== "/") throw new BadRoute(0);
+        if (s[p] !== "/" || s[p + 1] !== "/") this.fail();
         p += 2;
       }
       schemeText = scheme + s.slice(this.pos, p);
@@ -823,8 +824,6 @@ class Parser {
       linkStart = this.pos - scheme.length;
       this.pos = p;
     }
-    const depth = this.stack.length;
-    this.push(C_EXT_URI);
     this.emitText(schemeText);
     let hasBody = false;
     let titleItems: Item[] | null = null;
@@ -876,7 +875,6 @@ class Parser {
       if (!hasBody) this.fail();
       items = this.pop();
     }
-    void depth;
     let tail = "";
     if (!brackets) {
       // trailing punctuation is not part of a free link
@@ -1128,28 +1126,34 @@ class Parser {
     }
     const openEnd = this.pos;
     if (RAW_TAGS.has(lower)) {
-      // contents are raw text up to the matching closing tag
-      let q = this.pos;
+      // contents are raw text (HTML entities aside) up to the matching closing tag
+      frame.ctx = C_TAG_BODY;
       for (;;) {
-        const lt = s.indexOf("</", q);
-        if (lt < 0) {
-          this.pos = this.n;
-          this.fail();
+        const ch = s[this.pos];
+        if (ch === undefined) this.fail();
+        if (ch === "<" && s[this.pos + 1] === "/") {
+          let r = this.pos + 2;
+          while (r < this.n && !MARKERS.has(s[r])) r++;
+          const chunk = s.slice(this.pos + 2, r);
+          if (s[r] === ">" && chunk.trimEnd().toLowerCase() === lower) {
+            this.pos = r + 1;
+            const body = this.pop();
+            return [
+              makeTag(s.slice(start, this.pos), name, asNodes(body), attrs, null, {
+                closing: [textNode(chunk)],
+              }),
+            ];
+          }
+          this.emitText("</");
+          this.pos += 2;
+        } else if (ch === "&") {
+          this.parseEntity();
+        } else {
+          let q = this.pos + 1;
+          while (q < this.n && s[q] !== "<" && s[q] !== "&") q++;
+          this.emitText(s.slice(this.pos, q));
+          this.pos = q;
         }
-        let r = lt + 2;
-        while (r < this.n && !MARKERS.has(s[r])) r++;
-        const chunk = s.slice(lt + 2, r);
-        if (s[r] === ">" && chunk.trimEnd().toLowerCase() === lower) {
-          const body = s.slice(openEnd, lt);
-          this.pos = r + 1;
-          this.pop();
-          return [
-            makeTag(s.slice(start, this.pos), name, body === "" ? [] : [textNode(body)], attrs, null, {
-              closing: [textNode(chunk)],
-            }),
-          ];
-        }
-        q = lt + 2;
       }
     }
     frame.ctx = C_TAG_BODY;
@@ -1249,11 +1253,12 @@ class Parser {
       const reset = this.pos;
       const depth = this.stack.length;
       try {
-        this.push(C_TAG_ATTR);
         this.pos++;
+        this.push(C_TAG_ATTR);
         for (;;) {
           const ch = s[this.pos];
-          if (ch === undefined) this.fail();
+          // an unclosed quote (or, in table markup, a quote cut by the terminator) is not a quote
+          if (ch === undefined || (term !== null && ch === term)) this.fail();
           if (ch === q && !(s[this.pos - 1] === "\\" && s[this.pos - 2] !== "\\")) {
             this.pos++;
             const after = s[this.pos];
