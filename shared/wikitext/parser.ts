@@ -247,9 +247,43 @@ class Parser {
   /** smallest position from which no "-->" follows (comment scan cache) */
   private noCommentEndFrom = Infinity;
 
+  // Fast-fail guards: a construct whose closing markup occurs nowhere after it cannot succeed.
+  // They only skip work that would end in a bad route anyway.
+  private readonly lastClose2: number;
+  private readonly lastClose3: number;
+  private readonly lastLinkClose: number;
+  private readonly lastTableClose: number;
+  private readonly lastGt: number;
+  private lowerText: string | null = null;
+  private readonly closeTagCache = new Map<string, { from: number; found: number }>();
+
   constructor(text: string) {
     this.s = text;
     this.n = text.length;
+    this.lastClose2 = text.lastIndexOf("}}");
+    this.lastClose3 = text.lastIndexOf("}}}");
+    this.lastLinkClose = text.lastIndexOf("]]");
+    this.lastTableClose = text.lastIndexOf("|}");
+    this.lastGt = text.lastIndexOf(">");
+  }
+
+  /** Whether "</name" (case-insensitive) may occur at or after `from` (false: it surely does not). */
+  private hasCloseTag(lowerName: string, from: number): boolean {
+    // Only ASCII names, and only texts without the non-ASCII letters that lower-case to ASCII.
+    if (this.lowerText === null) {
+      this.lowerText = /[\u0130\u212a]/.test(this.s) ? "" : this.s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+    }
+    if (this.lowerText === "" || !/^[\x00-\x7f]*$/.test(lowerName)) return true;
+    const c = this.closeTagCache.get(lowerName);
+    if (c !== undefined) {
+      if (from >= c.from) {
+        if (c.found < 0) return false;
+        if (c.found >= from) return true;
+      } else if (c.found >= 0) return true;
+    }
+    const found = this.lowerText.indexOf("</" + lowerName, from);
+    this.closeTagCache.set(lowerName, { from, found });
+    return found >= 0;
   }
 
   parse(): Wikicode {
@@ -560,7 +594,6 @@ class Parser {
     while (this.s[p] === "{") p++;
     let braces = p - start;
     this.pos = p;
-    const depth = this.stack.length;
     this.push(0);
     let hasContent = false;
     let consumed = 0;
@@ -604,6 +637,7 @@ class Parser {
   /** Parse a template whose name starts at the current position; wrap it (with any earlier
    *  content of the brace frame) into a Template node kept in the brace frame. */
   private parseTemplate(hasContent: boolean, start: number): void {
+    if (this.pos > this.lastClose2) throw new BadRoute(0);
     const reset = this.pos;
     const depth = this.stack.length;
     let items: Item[];
@@ -623,6 +657,7 @@ class Parser {
   }
 
   private parseArgument(start: number): void {
+    if (this.pos > this.lastClose3) throw new BadRoute(0);
     const reset = this.pos;
     const depth = this.stack.length;
     let items: Item[];
@@ -710,6 +745,7 @@ class Parser {
     this.pos = start + 2;
     let items: Item[];
     try {
+      if (this.pos > this.lastLinkClose) throw new BadRoute(0);
       items = this.route(C_WL_TITLE);
     } catch (e) {
       if (!(e instanceof BadRoute)) throw e;
@@ -1090,6 +1126,7 @@ class Parser {
   /** Parse a whole tag starting at `start` ("<", or "</" when invalid). */
   private reallyParseTag(start: number, invalid: boolean): Item[] {
     const s = this.s;
+    if (start > this.lastGt) throw new BadRoute(0);
     this.pos = start + (invalid ? 2 : 1);
     this.push(C_TAG_OPEN);
     const frame = this.top;
@@ -1125,6 +1162,7 @@ class Parser {
       ];
     }
     const openEnd = this.pos;
+    if (!SINGLE.has(lower) && !this.hasCloseTag(lower, openEnd)) this.fail();
     if (RAW_TAGS.has(lower)) {
       // contents are raw text (HTML entities aside) up to the matching closing tag
       frame.ctx = C_TAG_BODY;
@@ -1475,6 +1513,7 @@ class Parser {
     let attrs: TagAttribute[];
     let items: Item[];
     try {
+      if (this.pos > this.lastTableClose) throw new BadRoute(0);
       this.push(C_TABLE);
       attrs = this.parseAttributes("\n").attrs;
       this.pop();
