@@ -164,6 +164,10 @@ const PY_SPACES = new Set(
 export function isSpace(ch: string | undefined): boolean {
   return ch !== undefined && PY_SPACES.has(ch);
 }
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 function isAsciiAlnum(ch: string): boolean {
   const c = ch.charCodeAt(0);
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -273,7 +277,7 @@ class Parser {
     if (this.lowerText === null) {
       this.lowerText = /[\u0130\u212a]/.test(this.s) ? "" : this.s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
     }
-    if (this.lowerText === "" || !/^[\x00-\x7f]*$/.test(lowerName)) return true;
+    if (this.lowerText === "" || !isAscii(lowerName)) return true;
     const c = this.closeTagCache.get(lowerName);
     if (c !== undefined) {
       if (from >= c.from) {
