@@ -193,6 +193,10 @@ interface Frame {
   level: number;
   /** tag routes: the tag name, and (set on close) the closing tag text */
   tagName?: string;
+  /** heading routes: the last run of "=" seen (the candidate end of the heading) */
+  hEnd?: { pos: number; itemsLen: number; buf: string; level: number; extra: number };
+  /** virtual nesting depth (see handleHeadingEnd) */
+  vdepth: number;
   closing?: string;
   singleEnd?: boolean;
 }
@@ -247,6 +251,7 @@ class Parser {
   private inHeading = false;
   private readonly bad = new Map<number, Set<number>>();
   private lastCtx = 0;
+  private vdepth = 0;
   private headingLevel = 0;
   /** smallest position from which no "-->" follows (comment scan cache) */
   private noCommentEndFrom = Infinity;
@@ -301,7 +306,7 @@ class Parser {
   private push(ctx: number, level = 0): void {
     const set = this.bad.get(this.pos);
     if (set !== undefined && set.has(ctx)) throw new BadRoute(ctx);
-    const f: Frame = { ctx, items: [], buf: "", pos0: this.pos, ctx0: ctx, level };
+    const f: Frame = { ctx, items: [], buf: "", pos0: this.pos, ctx0: ctx, level, vdepth: 0 };
     this.stack.push(f);
     this.top = f;
   }
@@ -317,6 +322,7 @@ class Parser {
     const f = this.stack.pop()!;
     this.flush(f);
     this.lastCtx = f.ctx;
+    this.vdepth -= f.vdepth;
     this.top = this.stack[this.stack.length - 1];
     return f.items;
   }
@@ -347,7 +353,7 @@ class Parser {
   }
 
   private canRecurse(): boolean {
-    return this.stack.length < MAX_DEPTH;
+    return this.stack.length + this.vdepth < MAX_DEPTH;
   }
 
   private emitText(t: string): void {
@@ -516,9 +522,9 @@ class Parser {
           this.pos++;
         }
       } else if (ch === "=" && ctx & C_HEADING) {
-        return this.handleHeadingEnd();
+        this.handleHeadingEnd();
       } else if (ch === "\n" && ctx & C_HEADING) {
-        this.fail();
+        return this.headingLineEnd();
       } else if (ch === "&") {
         this.parseEntity();
       } else if (ch === "<" && next === "!") {
@@ -579,6 +585,7 @@ class Parser {
 
   private handleEnd(): Item[] {
     const ctx = this.top.ctx;
+    if (ctx & C_HEADING) return this.headingLineEnd();
     if (ctx & C_FAIL_AT_END) {
       if (ctx & C_TAG_BODY && this.top.tagName !== undefined && SINGLE.has(this.top.tagName.toLowerCase())) {
         return this.handleSingleTagEnd();
@@ -992,30 +999,35 @@ class Parser {
     }
   }
 
-  private handleHeadingEnd(): Item[] {
+  /**
+   * A run of "=" inside a heading. The heading ends at the last run of its line: the run is
+   * recorded as the candidate end and parsing goes on as if it were text (mwparserfromhell
+   * recurses into a new route per run instead; the recursion depth is kept as virtual depth, so the
+   * nesting limit applies the same way).
+   */
+  private handleHeadingEnd(): void {
+    const f = this.top;
     const start = this.pos;
     let p = start;
     while (this.s[p] === "=") p++;
     const best = p - start;
-    this.pos = p;
-    const current = this.top.level;
-    const level = Math.min(current, best, 6);
-    const depth = this.stack.length;
-    let after: Item[];
-    try {
-      after = this.route(this.top.ctx, current);
-    } catch (e) {
-      if (!(e instanceof BadRoute)) throw e;
-      this.unwind(depth);
-      if (level < best) this.emitText("=".repeat(best - level));
-      this.pos = start + best;
-      this.headingLevel = level;
-      return this.pop();
-    }
-    const afterLevel = this.headingLevel;
+    const level = Math.min(f.level, best, 6);
+    f.hEnd = { pos: p, itemsLen: f.items.length, buf: f.buf, level, extra: best - level };
     this.emitText("=".repeat(best));
-    this.emitAll(after);
-    this.headingLevel = afterLevel;
+    f.vdepth++;
+    this.vdepth++;
+    this.pos = p;
+  }
+
+  /** The heading line ended (newline or end of input): close at the last run, or fail. */
+  private headingLineEnd(): Item[] {
+    const f = this.top;
+    const end = f.hEnd;
+    if (end === undefined) this.fail();
+    f.items.length = end.itemsLen;
+    f.buf = end.buf + "=".repeat(end.extra);
+    this.pos = end.pos;
+    this.headingLevel = end.level;
     return this.pop();
   }
 
