@@ -34,13 +34,27 @@ function pythonName(e: unknown): string {
   return "Exception";
 }
 
+/** Parses are pure and never mutated here: memoize them for the duration of one diff. */
+function memoized(parse: ParseFn): ParseFn {
+  const memo = new Map<string, ReturnType<ParseFn>>();
+  return (text) => {
+    let code = memo.get(text);
+    if (code === undefined) {
+      code = parse(text);
+      memo.set(text, code);
+    }
+    return code;
+  };
+}
+
 export function computeEditTypes(
   prev: string,
   curr: string,
   lang: string,
-  parse: ParseFn,
+  rawParse: ParseFn,
   options: EditTypesOptions = {},
 ): EditTypesResult {
+  const parse = memoized(rawParse);
   let mode: SizeMode | null = null;
   let work = 0;
   let budgetExhausted = false;
