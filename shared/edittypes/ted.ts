@@ -92,8 +92,14 @@ export function treeEditTransactions(
   const n2 = t2.length;
   const W = n2 + 1;
   // Cell (i, j) with i, j ∈ {-1 (None), 0..n-1} lives at (i+1)*W + (j+1); the same code encodes items.
-  const T: Array<PList | null> = new Array((n1 + 1) * W).fill(null);
-  const P: Array<PList | null> = new Array((n1 + 1) * W).fill(null);
+  // Built by push: `new Array(n)` with a large n gives slow dictionary-mode elements in V8.
+  const size = (n1 + 1) * W;
+  const T: Array<PList | null> = [];
+  const P: Array<PList | null> = [];
+  for (let k = 0; k < size; k++) {
+    T.push(null);
+    P.push(null);
+  }
   const lm1 = leftmosts(t1);
   const lm2 = leftmosts(t2);
   const kr1s = keyroots(t1);
