@@ -10,7 +10,7 @@ import type { ParseFn } from "./edittypes/wikicode.ts";
 import { parse as wikitextParse } from "./wikitext/parser.ts";
 import type { RevisionData } from "./revision-data.ts";
 import type { FeatureValue, ScoreItem } from "./score-types.ts";
-import { type TextLists, encoderInputs, textsFromTreeDiff } from "./texts.ts";
+import { type PairingOrder, type TextLists, encoderInputs, textsFromTreeDiff } from "./texts.ts";
 
 /** The 22 content types of the model, in feature order (rrml.md §5.1). */
 export const CONTENT_TYPES = [
@@ -84,6 +84,8 @@ const USER_GROUP_FEATURES = new Set(USER_GROUPS.map((g) => `is_${g}`));
 export interface FeaturizeOptions extends EditTypesOptions {
   /** Wikitext parser (defaults to the project's parser). */
   parse?: ParseFn;
+  /** Set order of the sentence pairing (default "python": CPython's with PYTHONHASHSEED=0). */
+  pairingOrder?: PairingOrder;
 }
 
 export type FeaturizeResult = ScoreItem & {
@@ -117,7 +119,7 @@ export function editTypesAndTexts(
   let texts: TextLists = { inserts: [], removes: [], changes: [] };
   if (editTypes.status === "ok") {
     try {
-      texts = textsFromTreeDiff(editTypes.treeDiff);
+      texts = textsFromTreeDiff(editTypes.treeDiff, options.pairingOrder ?? "python");
     } catch {
       // Training's catch-all: any exception → empty lists.
       texts = { inserts: [], removes: [], changes: [] };

@@ -205,3 +205,129 @@ export function ratio(a: string, b: string): number {
   const sim = 1.0 - dist / total;
   return roundHalfEven(100 * sim);
 }
+
+// ---------------------------------------------------------------------------------------------
+// CPython 3.11 `set` iteration order with PYTHONHASHSEED=0 (string hash = SipHash-1-3 with a zero
+// key over the PEP 393 representation; open addressing as in Objects/setobject.c). Used to pair
+// sentences in the same order as the reference fixtures (generated with PYTHONHASHSEED=0).
+
+const M64 = (1n << 64n) - 1n;
+const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & M64;
+
+function sipRound(v: bigint[]): void {
+  v[0] = (v[0]! + v[1]!) & M64;
+  v[1] = rotl(v[1]!, 13n) ^ v[0]!;
+  v[0] = rotl(v[0]!, 32n);
+  v[2] = (v[2]! + v[3]!) & M64;
+  v[3] = rotl(v[3]!, 16n) ^ v[2]!;
+  v[0] = (v[0]! + v[3]!) & M64;
+  v[3] = rotl(v[3]!, 21n) ^ v[0]!;
+  v[2] = (v[2]! + v[1]!) & M64;
+  v[1] = rotl(v[1]!, 17n) ^ v[2]!;
+  v[2] = rotl(v[2]!, 32n);
+}
+
+/** SipHash-1-3 with k0 = k1 = 0 (unsigned 64-bit result). */
+function siphash13Zero(bytes: Uint8Array): bigint {
+  const v = [0x736f6d6570736575n, 0x646f72616e646f6dn, 0x6c7967656e657261n, 0x7465646279746573n];
+  const n = bytes.length;
+  const full = n - (n % 8);
+  for (let off = 0; off < full; off += 8) {
+    let m = 0n;
+    for (let k = 7; k >= 0; k--) m = (m << 8n) | BigInt(bytes[off + k]!);
+    v[3] ^= m;
+    sipRound(v);
+    v[0] ^= m;
+  }
+  let t = BigInt(n & 0xff) << 56n;
+  for (let k = n - full - 1; k >= 0; k--) t |= BigInt(bytes[full + k]!) << BigInt(8 * k);
+  v[3] ^= t;
+  sipRound(v);
+  v[0] ^= t;
+  v[2] ^= 0xffn;
+  sipRound(v);
+  sipRound(v);
+  sipRound(v);
+  return (v[0] ^ v[1] ^ v[2] ^ v[3]) & M64;
+}
+
+/** CPython 3.11 `hash(s)` for a str with PYTHONHASHSEED=0, as an unsigned 64-bit value. */
+export function pyStrHashSeed0(s: string): bigint {
+  const cps = codePoints(s);
+  if (cps.length === 0) return 0n;
+  let max = 0;
+  for (const c of cps) if (c > max) max = c;
+  const kind = max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+  const bytes = new Uint8Array(cps.length * kind);
+  cps.forEach((c, i) => {
+    for (let k = 0; k < kind; k++) bytes[i * kind + k] = (c >>> (8 * k)) & 0xff;
+  });
+  const h = siphash13Zero(bytes);
+  // -1 is reserved for errors: CPython returns -2 instead.
+  return h === M64 ? M64 - 1n : h;
+}
+
+const LINEAR_PROBES = 9;
+
+/**
+ * Iteration order of a CPython 3.11 set built by adding `items` in order (duplicates ignored),
+ * with PYTHONHASHSEED=0.
+ */
+export function pythonSetOrder(items: Iterable<string>): string[] {
+  let mask = 7;
+  let table: Array<{ key: string; hash: bigint } | null> = new Array<null>(8).fill(null);
+  let used = 0;
+  const insertClean = (t: typeof table, m: number, key: string, hash: bigint): void => {
+    let perturb = hash;
+    let i = Number(hash & BigInt(m));
+    while (true) {
+      if (t[i] === null) {
+        t[i] = { key, hash };
+        return;
+      }
+      if (i + LINEAR_PROBES <= m) {
+        for (let j = 1; j <= LINEAR_PROBES; j++) {
+          if (t[i + j] === null) {
+            t[i + j] = { key, hash };
+            return;
+          }
+        }
+      }
+      perturb >>= 5n;
+      i = Number((BigInt(i) * 5n + 1n + perturb) & BigInt(m));
+    }
+  };
+  for (const key of items) {
+    const hash = pyStrHashSeed0(key);
+    let perturb = hash;
+    let i = Number(hash & BigInt(mask));
+    let slot = -1;
+    search: while (true) {
+      const probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+      for (let j = 0; j <= probes; j++) {
+        const e = table[i + j];
+        if (e === null || e === undefined) {
+          slot = i + j;
+          break search;
+        }
+        if (e.hash === hash && e.key === key) break search;
+      }
+      perturb >>= 5n;
+      i = Number((BigInt(i) * 5n + 1n + perturb) & BigInt(mask));
+    }
+    if (slot < 0) continue; // already present
+    table[slot] = { key, hash };
+    used++;
+    // No deletions happen here, so fill == used.
+    if (used * 5 >= mask * 3) {
+      const minused = used > 50000 ? used * 2 : used * 4;
+      let size = 8;
+      while (size <= minused) size *= 2;
+      const next: typeof table = new Array<null>(size).fill(null);
+      for (const e of table) if (e) insertClean(next, size - 1, e.key, e.hash);
+      table = next;
+      mask = size - 1;
+    }
+  }
+  return table.filter((e): e is { key: string; hash: bigint } => e !== null).map((e) => e.key);
+}

@@ -5,7 +5,7 @@
  */
 import { SequenceMatcher } from "./difflib.ts";
 import type { TreeDiff } from "./edittypes/diff.ts";
-import { ratio, splitlines, strip } from "./pycompat.ts";
+import { pythonSetOrder, ratio, splitlines, strip } from "./pycompat.ts";
 
 export interface TextLists {
   inserts: string[];
@@ -25,19 +25,27 @@ export function splitSentences(line: string): string[] {
 export const CHANGE_RATIO_THRESHOLD = 60;
 
 /**
- * Line diff of one changed section (step 3 of rrml.md §5.3). Python iterates sets in hash order; here
- * sets iterate in insertion order (deterministic; results compared as multisets, rrml.md §12 #9).
+ * Iteration order of the `added` / `deleted` sets during the greedy pairing:
+ * - "python": CPython 3.11's set order with PYTHONHASHSEED=0, the setting the reference fixtures
+ *   were generated with (deterministic, and identical to the reference);
+ * - "insertion": first-insertion order.
+ * Python with a random hash seed (as in training) may pick either; results are multisets either way.
  */
-export function diffLines(prevText: string, currText: string): TextLists {
+export type PairingOrder = "python" | "insertion";
+
+/** Line diff of one changed section (step 3 of rrml.md §5.3). */
+export function diffLines(prevText: string, currText: string, order: PairingOrder = "python"): TextLists {
   const oldLines = splitlines(prevText);
   const newLines = splitlines(currText);
-  const added = new Set<string>();
-  const deleted = new Set<string>();
+  const addedSeq: string[] = [];
+  const deletedSeq: string[] = [];
   for (const [tag, i1, i2, j1, j2] of new SequenceMatcher(oldLines, newLines).getOpcodes()) {
     if (tag === "equal") continue;
-    for (let j = j1; j < j2; j++) for (const s of splitSentences(newLines[j]!)) added.add(s);
-    for (let i = i1; i < i2; i++) for (const s of splitSentences(oldLines[i]!)) deleted.add(s);
+    for (let j = j1; j < j2; j++) addedSeq.push(...splitSentences(newLines[j]!));
+    for (let i = i1; i < i2; i++) deletedSeq.push(...splitSentences(oldLines[i]!));
   }
+  const added = order === "python" ? pythonSetOrder(addedSeq) : [...new Set(addedSeq)];
+  const deleted = order === "python" ? pythonSetOrder(deletedSeq) : [...new Set(deletedSeq)];
   const seen = new Set<string>();
   const changes: Array<[string, string]> = [];
   for (const d of deleted) {
@@ -54,21 +62,21 @@ export function diffLines(prevText: string, currText: string): TextLists {
     }
   }
   return {
-    inserts: [...added].filter((a) => !seen.has(a)),
-    removes: [...deleted].filter((d) => !seen.has(d)),
+    inserts: added.filter((a) => !seen.has(a)),
+    removes: deleted.filter((d) => !seen.has(d)),
     changes,
   };
 }
 
 /** The three text lists from a tree diff (`get_changes`); empty when the diff failed. */
-export function textsFromTreeDiff(diff: TreeDiff | null): TextLists {
+export function textsFromTreeDiff(diff: TreeDiff | null, order: PairingOrder = "python"): TextLists {
   const out: TextLists = { inserts: [], removes: [], changes: [] };
   if (!diff) return out;
   for (const e of diff.insert) if (e.type === "Text") out.inserts.push(e.text);
   for (const e of diff.remove) if (e.type === "Text") out.removes.push(e.text);
   for (const c of diff.change) {
     if (c.prev.type !== "Text" || c.curr.type !== "Text") continue;
-    const d = diffLines(c.prev.text, c.curr.text);
+    const d = diffLines(c.prev.text, c.curr.text, order);
     out.inserts.push(...d.inserts);
     out.removes.push(...d.removes);
     out.changes.push(...d.changes);

@@ -136,6 +136,7 @@ describe("entry names and encoder texts", () => {
     const d = diffLines(
       "Intro.\nThe cat sat on the mat. It was warm.\n",
       "Intro.\nThe cat sat on a mat. It was warm. New one.\n",
+      "insertion",
     );
     expect(d.changes).toEqual([
       ["The cat sat on the mat", "The cat sat on a mat"],
@@ -143,5 +144,25 @@ describe("entry names and encoder texts", () => {
     ]);
     expect(d.inserts).toEqual(["New one."]);
     expect(d.removes).toEqual([]);
+  });
+  it("pairs in CPython's set order (PYTHONHASHSEED=0) by default", () => {
+    // Two candidates for one deleted sentence: the greedy pairing follows set iteration order.
+    // Expected values computed with CPython 3.11 (PYTHONHASHSEED=0) running the training code's pairing.
+    const prev = "Intro.\nIncludes a dozen references to the book. Dallek, Robert.\n";
+    const curr =
+      "Intro.\nDallek, Robert. Includes over 2 dozen references to the book.\nIncludes a dozen references to the book.\n";
+    expect(diffLines(prev, curr)).toEqual({
+      inserts: ["Includes over 2 dozen references to the book."],
+      removes: [],
+      changes: [
+        ["Dallek, Robert.", "Dallek, Robert"],
+        ["Includes a dozen references to the book", "Includes a dozen references to the book."],
+      ],
+    });
+    // Insertion order pairs differently (same multiset sizes, different pairs).
+    expect(diffLines(prev, curr, "insertion").changes[0]).toEqual([
+      "Includes a dozen references to the book",
+      "Includes over 2 dozen references to the book.",
+    ]);
   });
 });
