@@ -148,7 +148,7 @@ describe("hard cases (expectations from edittypes.md)", () => {
     expect(r.editTypes.actions.Section).toEqual({ insert: 1 });
     // The empty prev lead still exists and is zipped with the new lead: a section *change*, so the
     // texts come from the sentence diff (§4 step 3), not from a section insert.
-    expect(r.texts.inserts).toEqual(["Hello world", "This is new."]);
+    expect([...r.texts.inserts].sort()).toEqual(["Hello world", "This is new."]);
   });
   it("sections-only mode (> 500 nodes) raises KeyError when a section is appended (§2.8)", () => {
     const body = Array.from({ length: 300 }, (_, i) => `[[Link ${i}]] text ${i}`).join("\n");
@@ -198,7 +198,13 @@ describe("hard cases (expectations from edittypes.md)", () => {
     expect(performance.now() - t0).toBeLessThan(20_000);
     expect(r.editTypes.status).toBe("ok");
     expect(r.editTypes.actions.Word).toEqual({ change: 1 });
-    expect(r.texts.changes).toEqual([["Sentence number 3 is here", "Sentence number 3 was here"]]);
+    // Greedy pairing in CPython's set order (PYTHONHASHSEED=0) pairs the changed sentence with a
+    // similar *other* sentence, exactly as the training code does (values from CPython 3.11).
+    expect(r.texts).toEqual({
+      inserts: ["Sentence number 3 was here"],
+      removes: [],
+      changes: [["Sentence number 3 is here", "Sentence number 0 is here"]],
+    });
   });
   it("non-whitespace languages count Characters, never Words (§2.10)", () => {
     const r = editTypesAndTexts("日本語の文章です。", "日本語の新しい文章です。", "ja");
