@@ -154,10 +154,22 @@ const URI_SCHEMES = new Map<string, boolean>([
   ["xmpp", false],
 ]);
 
-// Python str.isspace() for the characters that matter.
-const SPACE_RE = /^[\s\u001c-\u001f\u0085]$/u;
-function isSpace(ch: string | undefined): boolean {
-  return ch !== undefined && ch !== "" && SPACE_RE.test(ch) && ch !== "\ufeff";
+// Python str.isspace(): the 29 whitespace characters of Python 3.11 (no U+FEFF, unlike JS \s).
+const PY_SPACES = new Set(
+  [
+    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002,
+    0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+  ].map((c) => String.fromCharCode(c)),
+);
+export function isSpace(ch: string | undefined): boolean {
+  return ch !== undefined && PY_SPACES.has(ch);
+}
+/** Python's `\w` on str. */
+const WORD_RE = /^[\p{L}\p{N}_]$/u;
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 function isAsciiAlnum(ch: string): boolean {
   const c = ch.charCodeAt(0);
@@ -184,6 +196,10 @@ interface Frame {
   level: number;
   /** tag routes: the tag name, and (set on close) the closing tag text */
   tagName?: string;
+  /** heading routes: the last run of "=" seen (the candidate end of the heading) */
+  hEnd?: { pos: number; itemsLen: number; buf: string; level: number; extra: number };
+  /** virtual nesting depth (see handleHeadingEnd) */
+  vdepth: number;
   closing?: string;
   singleEnd?: boolean;
 }
@@ -238,13 +254,48 @@ class Parser {
   private inHeading = false;
   private readonly bad = new Map<number, Set<number>>();
   private lastCtx = 0;
+  private vdepth = 0;
   private headingLevel = 0;
   /** smallest position from which no "-->" follows (comment scan cache) */
   private noCommentEndFrom = Infinity;
 
+  // Fast-fail guards: a construct whose closing markup occurs nowhere after it cannot succeed.
+  // They only skip work that would end in a bad route anyway.
+  private readonly lastClose2: number;
+  private readonly lastClose3: number;
+  private readonly lastLinkClose: number;
+  private readonly lastTableClose: number;
+  private readonly lastGt: number;
+  private lowerText: string | null = null;
+  private readonly closeTagCache = new Map<string, { from: number; found: number }>();
+
   constructor(text: string) {
     this.s = text;
     this.n = text.length;
+    this.lastClose2 = text.lastIndexOf("}}");
+    this.lastClose3 = text.lastIndexOf("}}}");
+    this.lastLinkClose = text.lastIndexOf("]]");
+    this.lastTableClose = text.lastIndexOf("|}");
+    this.lastGt = text.lastIndexOf(">");
+  }
+
+  /** Whether "</name" (case-insensitive) may occur at or after `from` (false: it surely does not). */
+  private hasCloseTag(lowerName: string, from: number): boolean {
+    // Only ASCII names, and only texts without the non-ASCII letters that lower-case to ASCII.
+    if (this.lowerText === null) {
+      this.lowerText = /[\u0130\u212a]/.test(this.s) ? "" : this.s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+    }
+    if (this.lowerText === "" || !isAscii(lowerName)) return true;
+    const c = this.closeTagCache.get(lowerName);
+    if (c !== undefined) {
+      if (from >= c.from) {
+        if (c.found < 0) return false;
+        if (c.found >= from) return true;
+      } else if (c.found >= 0) return true;
+    }
+    const found = this.lowerText.indexOf("</" + lowerName, from);
+    this.closeTagCache.set(lowerName, { from, found });
+    return found >= 0;
   }
 
   parse(): Wikicode {
@@ -258,7 +309,7 @@ class Parser {
   private push(ctx: number, level = 0): void {
     const set = this.bad.get(this.pos);
     if (set !== undefined && set.has(ctx)) throw new BadRoute(ctx);
-    const f: Frame = { ctx, items: [], buf: "", pos0: this.pos, ctx0: ctx, level };
+    const f: Frame = { ctx, items: [], buf: "", pos0: this.pos, ctx0: ctx, level, vdepth: 0 };
     this.stack.push(f);
     this.top = f;
   }
@@ -274,6 +325,7 @@ class Parser {
     const f = this.stack.pop()!;
     this.flush(f);
     this.lastCtx = f.ctx;
+    this.vdepth -= f.vdepth;
     this.top = this.stack[this.stack.length - 1];
     return f.items;
   }
@@ -304,7 +356,7 @@ class Parser {
   }
 
   private canRecurse(): boolean {
-    return this.stack.length < MAX_DEPTH;
+    return this.stack.length + this.vdepth < MAX_DEPTH;
   }
 
   private emitText(t: string): void {
@@ -473,9 +525,9 @@ class Parser {
           this.pos++;
         }
       } else if (ch === "=" && ctx & C_HEADING) {
-        return this.handleHeadingEnd();
+        this.handleHeadingEnd();
       } else if (ch === "\n" && ctx & C_HEADING) {
-        this.fail();
+        return this.headingLineEnd();
       } else if (ch === "&") {
         this.parseEntity();
       } else if (ch === "<" && next === "!") {
@@ -527,14 +579,16 @@ class Parser {
     }
   }
 
+  /** At a line start, or after a run of whitespace that follows a line start. */
   private tableLineStart(): boolean {
-    const p = this.pos;
-    if (this.atLineStart(p)) return true;
-    return p >= 1 && this.atLineStart(p - 1) && isSpace(this.s[p - 1]);
+    let p = this.pos;
+    while (p > 0 && this.s[p - 1] !== "\n" && isSpace(this.s[p - 1])) p--;
+    return this.atLineStart(p);
   }
 
   private handleEnd(): Item[] {
     const ctx = this.top.ctx;
+    if (ctx & C_HEADING) return this.headingLineEnd();
     if (ctx & C_FAIL_AT_END) {
       if (ctx & C_TAG_BODY && this.top.tagName !== undefined && SINGLE.has(this.top.tagName.toLowerCase())) {
         return this.handleSingleTagEnd();
@@ -554,7 +608,6 @@ class Parser {
     while (this.s[p] === "{") p++;
     let braces = p - start;
     this.pos = p;
-    const depth = this.stack.length;
     this.push(0);
     let hasContent = false;
     let consumed = 0;
@@ -591,7 +644,6 @@ class Parser {
       }
       if (braces > 0) hasContent = true;
     }
-    void depth;
     this.emitAll(this.pop());
     this.top.ctx &= ~S_FAIL_NEXT;
   }
@@ -599,6 +651,7 @@ class Parser {
   /** Parse a template whose name starts at the current position; wrap it (with any earlier
    *  content of the brace frame) into a Template node kept in the brace frame. */
   private parseTemplate(hasContent: boolean, start: number): void {
+    if (this.pos > this.lastClose2) throw new BadRoute(0);
     const reset = this.pos;
     const depth = this.stack.length;
     let items: Item[];
@@ -618,6 +671,7 @@ class Parser {
   }
 
   private parseArgument(start: number): void {
+    if (this.pos > this.lastClose3) throw new BadRoute(0);
     const reset = this.pos;
     const depth = this.stack.length;
     let items: Item[];
@@ -705,6 +759,7 @@ class Parser {
     this.pos = start + 2;
     let items: Item[];
     try {
+      if (this.pos > this.lastLinkClose) throw new BadRoute(0);
       items = this.route(C_WL_TITLE);
     } catch (e) {
       if (!(e instanceof BadRoute)) throw e;
@@ -777,6 +832,7 @@ class Parser {
     let linkStart: number;
     let schemeText: string;
     let schemeLen = 0;
+    this.push(C_EXT_URI);
     if (brackets) {
       linkStart = open;
       if (s[this.pos] === "/" && s[this.pos + 1] === "/") {
@@ -786,31 +842,35 @@ class Parser {
         let p = this.pos;
         while (p < this.n && /[A-Za-z0-9+.-]/.test(s[p])) p++;
         const scheme = s.slice(this.pos, p);
-        if (s[p] !== ":" || !URI_SCHEMES.has(scheme.toLowerCase())) throw new BadRoute(0);
+        if (s[p] !== ":" || !URI_SCHEMES.has(scheme.toLowerCase())) this.fail();
         const slashes = URI_SCHEMES.get(scheme.toLowerCase())!;
         p++;
         if (slashes) {
-          if (s[p] !== "/" || s[p + 1] !== "/") throw new BadRoute(0);
+          if (s[p] !== "/" || s[p + 1] !== "/") this.fail();
           p += 2;
         }
         schemeText = s.slice(this.pos, p);
         this.pos = p;
       }
     } else {
-      const buf = this.top.buf;
+      // the scheme is the run of word characters just before the colon (already in the text
+      // buffer); it must consist of ASCII letters and digits only
+      const buf = this.stack[this.stack.length - 2].buf;
       let i = buf.length;
-      while (i > 0 && isAsciiAlnum(buf[i - 1])) i--;
-      const scheme = buf.slice(i);
-      if (scheme === "") throw new BadRoute(0);
-      if (i > 0) {
-        const before = buf[i - 1];
-        if (!isSpace(before) && !MARKERS.has(before) && !"+.-".includes(before)) throw new BadRoute(0);
+      while (i > 0) {
+        const lowSurrogate =
+          i >= 2 && /[\udc00-\udfff]/.test(buf[i - 1]) && /[\ud800-\udbff]/.test(buf[i - 2]);
+        const ch = lowSurrogate ? buf.slice(i - 2, i) : buf[i - 1];
+        if (!WORD_RE.test(ch)) break;
+        i -= ch.length;
       }
+      const scheme = buf.slice(i);
+      if (scheme === "" || !/^[A-Za-z0-9]+$/.test(scheme)) this.fail();
       const lower = scheme.toLowerCase();
-      if (!URI_SCHEMES.has(lower)) throw new BadRoute(0);
+      if (!URI_SCHEMES.has(lower)) this.fail();
       let p = this.pos + 1;
       if (URI_SCHEMES.get(lower)!) {
-        if (s[p] !== "/" || s[p + 1] !== "/") throw new BadRoute(0);
+        if (s[p] !== "/" || s[p + 1] !== "/") this.fail();
         p += 2;
       }
       schemeText = scheme + s.slice(this.pos, p);
@@ -818,8 +878,6 @@ class Parser {
       linkStart = this.pos - scheme.length;
       this.pos = p;
     }
-    const depth = this.stack.length;
-    this.push(C_EXT_URI);
     this.emitText(schemeText);
     let hasBody = false;
     let titleItems: Item[] | null = null;
@@ -871,7 +929,6 @@ class Parser {
       if (!hasBody) this.fail();
       items = this.pop();
     }
-    void depth;
     let tail = "";
     if (!brackets) {
       // trailing punctuation is not part of a free link
@@ -949,30 +1006,35 @@ class Parser {
     }
   }
 
-  private handleHeadingEnd(): Item[] {
+  /**
+   * A run of "=" inside a heading. The heading ends at the last run of its line: the run is
+   * recorded as the candidate end and parsing goes on as if it were text (mwparserfromhell
+   * recurses into a new route per run instead; the recursion depth is kept as virtual depth, so the
+   * nesting limit applies the same way).
+   */
+  private handleHeadingEnd(): void {
+    const f = this.top;
     const start = this.pos;
     let p = start;
     while (this.s[p] === "=") p++;
     const best = p - start;
-    this.pos = p;
-    const current = this.top.level;
-    const level = Math.min(current, best, 6);
-    const depth = this.stack.length;
-    let after: Item[];
-    try {
-      after = this.route(this.top.ctx, current);
-    } catch (e) {
-      if (!(e instanceof BadRoute)) throw e;
-      this.unwind(depth);
-      if (level < best) this.emitText("=".repeat(best - level));
-      this.pos = start + best;
-      this.headingLevel = level;
-      return this.pop();
-    }
-    const afterLevel = this.headingLevel;
+    const level = Math.min(f.level, best, 6);
+    f.hEnd = { pos: p, itemsLen: f.items.length, buf: f.buf, level, extra: best - level };
     this.emitText("=".repeat(best));
-    this.emitAll(after);
-    this.headingLevel = afterLevel;
+    f.vdepth++;
+    this.vdepth++;
+    this.pos = p;
+  }
+
+  /** The heading line ended (newline or end of input): close at the last run, or fail. */
+  private headingLineEnd(): Item[] {
+    const f = this.top;
+    const end = f.hEnd;
+    if (end === undefined) this.fail();
+    f.items.length = end.itemsLen;
+    f.buf = end.buf + "=".repeat(end.extra);
+    this.pos = end.pos;
+    this.headingLevel = end.level;
     return this.pop();
   }
 
@@ -1087,6 +1149,7 @@ class Parser {
   /** Parse a whole tag starting at `start` ("<", or "</" when invalid). */
   private reallyParseTag(start: number, invalid: boolean): Item[] {
     const s = this.s;
+    if (start > this.lastGt) throw new BadRoute(0);
     this.pos = start + (invalid ? 2 : 1);
     this.push(C_TAG_OPEN);
     const frame = this.top;
@@ -1122,29 +1185,36 @@ class Parser {
       ];
     }
     const openEnd = this.pos;
+    if (!SINGLE.has(lower) && !this.hasCloseTag(lower, openEnd)) this.fail();
     if (RAW_TAGS.has(lower)) {
-      // contents are raw text up to the matching closing tag
-      let q = this.pos;
+      // contents are raw text (HTML entities aside) up to the matching closing tag
+      frame.ctx = C_TAG_BODY;
       for (;;) {
-        const lt = s.indexOf("</", q);
-        if (lt < 0) {
-          this.pos = this.n;
-          this.fail();
+        const ch = s[this.pos];
+        if (ch === undefined) this.fail();
+        if (ch === "<" && s[this.pos + 1] === "/") {
+          let r = this.pos + 2;
+          while (r < this.n && !MARKERS.has(s[r])) r++;
+          const chunk = s.slice(this.pos + 2, r);
+          if (s[r] === ">" && chunk.trimEnd().toLowerCase() === lower) {
+            this.pos = r + 1;
+            const body = this.pop();
+            return [
+              makeTag(s.slice(start, this.pos), name, asNodes(body), attrs, null, {
+                closing: [textNode(chunk)],
+              }),
+            ];
+          }
+          this.emitText("</");
+          this.pos += 2;
+        } else if (ch === "&") {
+          this.parseEntity();
+        } else {
+          let q = this.pos + 1;
+          while (q < this.n && s[q] !== "<" && s[q] !== "&") q++;
+          this.emitText(s.slice(this.pos, q));
+          this.pos = q;
         }
-        let r = lt + 2;
-        while (r < this.n && !MARKERS.has(s[r])) r++;
-        const chunk = s.slice(lt + 2, r);
-        if (s[r] === ">" && chunk.trimEnd().toLowerCase() === lower) {
-          const body = s.slice(openEnd, lt);
-          this.pos = r + 1;
-          this.pop();
-          return [
-            makeTag(s.slice(start, this.pos), name, body === "" ? [] : [textNode(body)], attrs, null, {
-              closing: [textNode(chunk)],
-            }),
-          ];
-        }
-        q = lt + 2;
       }
     }
     frame.ctx = C_TAG_BODY;
@@ -1244,11 +1314,12 @@ class Parser {
       const reset = this.pos;
       const depth = this.stack.length;
       try {
-        this.push(C_TAG_ATTR);
         this.pos++;
+        this.push(C_TAG_ATTR);
         for (;;) {
           const ch = s[this.pos];
-          if (ch === undefined) this.fail();
+          // an unclosed quote (or, in table markup, a quote cut by the terminator) is not a quote
+          if (ch === undefined || (term !== null && ch === term)) this.fail();
           if (ch === q && !(s[this.pos - 1] === "\\" && s[this.pos - 2] !== "\\")) {
             this.pos++;
             const after = s[this.pos];
@@ -1465,6 +1536,7 @@ class Parser {
     let attrs: TagAttribute[];
     let items: Item[];
     try {
+      if (this.pos > this.lastTableClose) throw new BadRoute(0);
       this.push(C_TABLE);
       attrs = this.parseAttributes("\n").attrs;
       this.pop();
@@ -1597,7 +1669,20 @@ function buildTemplate(items: Item[], str: string): TemplateNode {
   return { type: "Template", str, name, params };
 }
 
-/** Parse wikitext into mwparserfromhell-0.6.4-shaped nodes. Never throws on string input. */
+/**
+ * Parse wikitext into mwparserfromhell-0.6.4-shaped nodes. Never throws on string input: should an
+ * internal error ever occur (none is known; the fuzz tests check `parseStrict`), the whole text is
+ * returned as one Text node, which still round-trips.
+ */
 export function parse(text: string): Wikicode {
+  try {
+    return parseStrict(text);
+  } catch {
+    return text === "" ? [] : [textNode(text)];
+  }
+}
+
+/** `parse` without the safety net (for tests). */
+export function parseStrict(text: string): Wikicode {
   return new Parser(text).parse();
 }
