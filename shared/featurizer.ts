@@ -7,7 +7,7 @@
 import type { FeatureSpec } from "./bundle.ts";
 import { type EditTypesOptions, type EditTypesResult, computeEditTypes } from "./edittypes/core.ts";
 import type { ParseFn } from "./edittypes/wikicode.ts";
-import { parse as wikitextParse } from "./wikitext/parser.ts";
+import { parse as wikitextParse } from "./wikitext/index.ts";
 import type { RevisionData } from "./revision-data.ts";
 import type { FeatureValue, ScoreItem } from "./score-types.ts";
 import { type PairingOrder, type TextLists, encoderInputs, textsFromTreeDiff } from "./texts.ts";
