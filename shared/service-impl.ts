@@ -119,7 +119,8 @@ export class BatchingScoringService implements ScoringService {
         },
         maxBatchItems: this.deps.fetchBatchSize ?? 50,
         maxWaitMs: this.deps.fetchWaitMs ?? 5,
-        concurrency: 4,
+        // Two batches in flight per wiki: while they run, newcomers accumulate into the next one.
+        concurrency: 2,
       });
       this.fetchers.set(lang, f);
     }
