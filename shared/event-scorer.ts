@@ -14,6 +14,7 @@ import { Batcher, type ItemOutcome } from "./batcher.ts";
 import type { QueueMessage, ReceivedMessage } from "./queue.ts";
 import type { ScoredItem } from "./scorer.ts";
 import type { ScoringService } from "./service.ts";
+import { CANONICAL_WIKIS } from "./wikis.ts";
 
 export type BuildResult = { ok: true; event: Record<string, unknown> } | { ok: false; skip: string };
 
@@ -40,8 +41,15 @@ export interface EventScorerDeps {
 
 export type MessageResult = "acked" | "dead_lettered" | "retry";
 
-/** "enwiki" → "en", "zh_yuewiki" → "zh-yue" (database names use "_" where language codes use "-"). */
+const CODE_OF_DB = new Map(CANONICAL_WIKIS.map((w) => [w.dbName, w.code]));
+
+/**
+ * Language code of a Wikipedia database name, through the canonical list ("alswiki" → "gsw"),
+ * else by the naming rule ("enwiki" → "en", "zh_yuewiki" → "zh-yue").
+ */
 export function langOfWiki(wiki: string): string {
+  const known = CODE_OF_DB.get(wiki);
+  if (known) return known;
   const m = /^(.+)wiki$/.exec(wiki);
   if (!m) throw new Error(`not a Wikipedia database name: ${wiki}`);
   return m[1]!.replace(/_/g, "-");
