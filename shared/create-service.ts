@@ -38,7 +38,11 @@ export function createScoringService(parts: ServiceParts): BatchingScoringServic
         } else if (r.ok) {
           out.set(id, r.data);
         } else {
-          const e: ScoreError = { code: r.error.code, message: r.error.message, retryable: r.error.retryable };
+          const e: ScoreError = {
+            code: r.error.code,
+            message: r.error.message,
+            retryable: r.error.retryable,
+          };
           out.set(id, e);
         }
       }

@@ -71,7 +71,9 @@ export class Poller {
       const pending = new Set(messages);
       const beat = setInterval(() => {
         for (const m of pending)
-          this.o.queue.changeVisibility(m.receiptHandle, this.o.visibilityTimeoutS).catch((err) => this.o.onError?.(err));
+          this.o.queue
+            .changeVisibility(m.receiptHandle, this.o.visibilityTimeoutS)
+            .catch((err) => this.o.onError?.(err));
       }, this.o.heartbeatS * 1000);
       try {
         await Promise.all(

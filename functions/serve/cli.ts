@@ -42,7 +42,7 @@ function readReplay(path: string): Record<string, unknown>[] {
       try {
         return JSON.parse(l) as Record<string, unknown>;
       } catch (e) {
-        throw new Error(`${path}:${n}: not JSON (${(e as Error).message})`);
+        throw new Error(`${path}:${n}: not JSON (${(e as Error).message})`, { cause: e });
       }
     });
 }
