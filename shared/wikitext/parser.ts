@@ -164,6 +164,13 @@ const PY_SPACES = new Set(
 export function isSpace(ch: string | undefined): boolean {
   return ch !== undefined && PY_SPACES.has(ch);
 }
+/** Python's str.rstrip(). */
+function pyRstrip(text: string): string {
+  let k = text.length;
+  while (k > 0 && PY_SPACES.has(text[k - 1])) k--;
+  return text.slice(0, k);
+}
+
 /** Python's `\w` on str. */
 const WORD_RE = /^[\p{L}\p{N}_]$/u;
 
@@ -1196,7 +1203,7 @@ class Parser {
           let r = this.pos + 2;
           while (r < this.n && !MARKERS.has(s[r])) r++;
           const chunk = s.slice(this.pos + 2, r);
-          if (s[r] === ">" && chunk.trimEnd().toLowerCase() === lower) {
+          if (s[r] === ">" && pyRstrip(chunk).toLowerCase() === lower) {
             this.pos = r + 1;
             const body = this.pop();
             return [
@@ -1252,7 +1259,7 @@ class Parser {
     if (
       closing.length !== 1 ||
       first.type !== "Text" ||
-      first.str.trimEnd().toLowerCase() !== (body.tagName ?? "").trimEnd().toLowerCase()
+      pyRstrip(first.str).toLowerCase() !== pyRstrip(body.tagName ?? "").toLowerCase()
     ) {
       this.fail();
     }
@@ -1316,6 +1323,9 @@ class Parser {
       try {
         this.pos++;
         this.push(C_TAG_ATTR);
+        // mwparserfromhell keeps an attribute route open under a quoted value's route: count it
+        this.top.vdepth = 1;
+        this.vdepth++;
         for (;;) {
           const ch = s[this.pos];
           // an unclosed quote (or, in table markup, a quote cut by the terminator) is not a quote
