@@ -70,7 +70,12 @@ export async function run(args: string[]): Promise<void> {
     config: { filter: { wikis: model.manifest.supported_wikis } },
   });
   let events = pageChangeEventsFromStore(mw.store).filter((e) => e.page_change_kind === "edit");
-  if (values.limit) events = events.slice(0, Number(values.limit));
+  if (values.limit) {
+    // An evenly spaced sample, so every fixture file (small handmade edits, real articles) is represented.
+    const n = Math.min(events.length, Number(values.limit));
+    const all = events;
+    events = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
+  }
   let done = 0;
   const worker = startScorerWorker({
     service,
