@@ -13,6 +13,7 @@ import { MediaWikiClient } from "../shared/mediawiki.ts";
 import { noopMetrics } from "../shared/metrics.ts";
 import { loadModel } from "../shared/model-loader.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
+import { createFeaturizerPool } from "../functions/featurizer-pool.ts";
 
 export const description =
   "on-demand API: requests/s and p50/p99 at concurrency 1/8/32 (fixture model; --bert-base)";
@@ -31,6 +32,7 @@ export async function run(args: string[]): Promise<void> {
       concurrency: { type: "string", default: "1,8,32" },
       "latency-ms": { type: "string", default: "0" },
       precision: { type: "string", default: "int8" },
+      "featurizer-threads": { type: "string", default: "0" },
     },
   });
   const bundle = values["bert-base"]
@@ -38,11 +40,14 @@ export async function run(args: string[]): Promise<void> {
     : "models/fixture";
   const mw = await startMwFixtureServer({ port: 0, latencyMs: Number(values["latency-ms"]) });
   const model = await loadModel(bundle, { provider: "cpu" });
+  const threads = Number(values["featurizer-threads"]);
+  const pool = threads > 0 ? await createFeaturizerPool(model.manifest.features, threads) : undefined;
   const service = createScoringService({
     manifest: model.manifest,
     scorer: model.scorer,
     health: model.health,
     mediawiki: new MediaWikiClient({ apiBase: mw.apiBase }),
+    featurize: pool ? (rev) => pool.featurize(rev) : undefined,
   });
   const api = await startApiServer({ service, port: 0, metrics: noopMetrics() });
   const edits = mw.store
@@ -50,7 +55,7 @@ export async function run(args: string[]): Promise<void> {
     .filter((e) => e.parentId > 0 && model.manifest.supported_wikis.includes(e.lang));
   const url = `${api.url}/v1/models/${model.manifest.model_name}:predict`;
   console.log(
-    `bundle: ${bundle} (${model.manifest.model_version}); ${edits.length} realistic edits; MediaWiki latency ${values["latency-ms"]} ms`,
+    `bundle: ${bundle} (${model.manifest.model_version}); ${edits.length} realistic edits; MediaWiki latency ${values["latency-ms"]} ms; featurizer threads ${threads}`,
   );
   console.log("concurrency  requests  req/s     p50 ms    p99 ms   errors  encoder runs");
   let next = 0;
@@ -82,6 +87,7 @@ export async function run(args: string[]): Promise<void> {
   }
   await api.stop();
   await service.close();
+  await pool?.close();
   await model.release();
   await mw.close();
 }

@@ -147,6 +147,17 @@ export const common = {
       env: ["REVRISK_ALLOW_REVISION_JSON_INPUT", "ALLOW_REVISION_JSON_INPUT"],
       default: false,
     }),
+  featurizerThreads: () =>
+    envOption({
+      flags: "--featurizer-threads <n>",
+      description: "worker threads parsing and diffing wikitext (0: on the event loop; default: cores − 1)",
+      env: ["REVRISK_FEATURIZER_THREADS"],
+      parse: (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new Error(`expected an integer ≥ 0, got "${v}"`);
+        return n;
+      },
+    }),
   dataDir: () =>
     envOption({
       flags: "--data-dir <dir>",

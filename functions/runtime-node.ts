@@ -13,6 +13,7 @@ import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
 import { buildPredictionEvent } from "../shared/prediction-event.ts";
 import type { BatchingScoringService } from "../shared/service-impl.ts";
 import type { Provider } from "../shared/encoders.ts";
+import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
 
 export function createLogger(name: string): Logger {
   return pino({ name, level: process.env.REVRISK_LOG_LEVEL ?? "info" }, pino.destination(2));
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   metrics?: PromMetrics;
   log: Logger;
   userAgent?: string;
+  /** Featurizer worker threads; 0 featurizes on the event loop. Default: cores − 1. */
+  featurizerThreads?: number;
 }
 
 export interface Runtime {
@@ -79,11 +82,14 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       onRevisionError: (e) => metrics.mediawikiError(e.error.code),
     },
   });
+  const threads = o.featurizerThreads ?? defaultFeaturizerThreads();
+  const pool = threads > 0 ? await createFeaturizerPool(model.manifest.features, threads) : undefined;
   const service = createScoringService({
     manifest: model.manifest,
     scorer: model.scorer,
     health: model.health,
     mediawiki,
+    featurize: pool ? (rev) => pool.featurize(rev) : undefined,
     onBatch: (b) => metrics.batchSize("encoder", b.items),
   });
   return {
@@ -93,6 +99,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     metrics,
     async close() {
       await service.close();
+      await pool?.close();
       await model.release();
     },
   };

@@ -3,6 +3,8 @@
  * and the featurizer. Runtime-agnostic; the adapters load the model and build the client.
  */
 import type { Manifest } from "./bundle.ts";
+import type { RevisionData } from "./revision-data.ts";
+import type { ScoreItem } from "./score-types.ts";
 import { featurize } from "./featurizer.ts";
 import type { MediaWikiClient } from "./mediawiki.ts";
 import type { Scorer } from "./scorer.ts";
@@ -15,6 +17,8 @@ export interface ServiceParts {
   scorer: Pick<Scorer, "score">;
   health: () => HealthInfo;
   mediawiki: Pick<MediaWikiClient, "getRevisions">;
+  /** Featurizer to use instead of the in-thread one (e.g. a worker-thread pool). */
+  featurize?: (revision: RevisionData) => ScoreItem | Promise<ScoreItem>;
   maxBatchTokens?: number;
   maxWaitMs?: number;
   fetchWaitMs?: number;
@@ -48,7 +52,7 @@ export function createScoringService(parts: ServiceParts): BatchingScoringServic
       }
       return out;
     },
-    featurize: (rev) => featurize(rev, manifest.features),
+    featurize: parts.featurize ?? ((rev) => featurize(rev, manifest.features)),
     isSupported: (lang) => supported.has(lang),
     health: parts.health,
     maxBatchTokens: parts.maxBatchTokens,

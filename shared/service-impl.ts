@@ -21,7 +21,7 @@ export interface ServiceDeps {
   /** Fetches many revisions of one wiki at once; one entry per requested id. */
   fetchRevisions: (lang: string, revIds: number[], signal?: AbortSignal) => Promise<FetchResult>;
   /** Featurizes one revision (never throws on data; a thrown error is reported as model_error). */
-  featurize: (revision: RevisionData) => ScoreItem;
+  featurize: (revision: RevisionData) => ScoreItem | Promise<ScoreItem>;
   /** Whether a language is one the model was trained on. */
   isSupported: (lang: string) => boolean;
   health: () => HealthInfo;
@@ -175,7 +175,7 @@ export class BatchingScoringService implements ScoringService {
     const { lang, revId } = revision;
     let item: ScoreItem;
     try {
-      item = this.deps.featurize(revision);
+      item = await this.deps.featurize(revision);
     } catch (err) {
       return {
         ok: false,

@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .addOption(new Option("--features", "include the classifier's feature vector"))
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
     .action(async (o) => {
@@ -73,6 +74,7 @@ export function register(program: Command): void {
       const runtime = await createRuntime({
         model: o.model,
         provider: o.provider as Provider,
+        featurizerThreads: o.featurizerThreads,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
         log,

@@ -20,6 +20,7 @@ export function register(program: Command): void {
     )
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
     .addOption(common.queueUrl())
@@ -81,6 +82,7 @@ export function register(program: Command): void {
       const runtime = await createRuntime({
         model: o.model,
         provider: o.provider as Provider,
+        featurizerThreads: o.featurizerThreads,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
         log,

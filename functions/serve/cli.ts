@@ -109,6 +109,7 @@ export function register(program: Command): void {
     .addOption(common.host())
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
     .addOption(common.dataDir())
@@ -160,6 +161,7 @@ export function register(program: Command): void {
       const runtime = await createRuntime({
         model: o.model,
         provider: o.provider as Provider,
+        featurizerThreads: o.featurizerThreads,
         mediawikiUrl,
         forceHttp: o.forceHttp,
         log,
