@@ -428,7 +428,7 @@ export function parseListLine(
     try {
       obj = JSON.parse(t) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`invalid JSON: ${(e as Error).message}`);
+      throw new Error(`invalid JSON: ${(e as Error).message}`, { cause: e });
     }
     wikiRaw = WIKI_COLUMNS.map((c) => obj[c]).find((v) => v !== undefined);
     revRaw = REV_COLUMNS.map((c) => obj[c]).find((v) => v !== undefined);
@@ -462,7 +462,7 @@ async function* fileUnits(
 ): AsyncGenerator<Unit<ListRow>> {
   const batch = ctx.o.batchSize ?? 100;
   let columns = start?.columns;
-  let size = 0;
+  let size: number;
   try {
     size = statSync(path).size;
   } catch (e) {
