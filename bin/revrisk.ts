@@ -12,7 +12,13 @@ program
   .showHelpAfterError();
 
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import("../functions/serve/cli.ts"),
+  () => import("../functions/ingest/cli.ts"),
+  () => import("../functions/scorer/cli.ts"),
+  () => import("../functions/features/cli.ts"),
+  () => import("../functions/score/cli.ts"),
   () => import("../infra/mw-fixture-cli.ts"),
+  () => import("../infra/eventgate-sink-cli.ts"),
 ];
 
 for (const load of commands) (await load()).register(program);

@@ -45,7 +45,7 @@ export function envOption(spec: EnvOptionSpec, env: NodeJS.ProcessEnv = process.
       try {
         return parse(v);
       } catch (err) {
-        throw new Error(`${spec.flags.split(/[ ,]/)[0]}: ${(err as Error).message}`);
+        throw new Error(`${spec.flags.split(/[ ,]/)[0]}: ${(err as Error).message}`, { cause: err });
       }
     });
   }
@@ -55,7 +55,7 @@ export function envOption(spec: EnvOptionSpec, env: NodeJS.ProcessEnv = process.
     try {
       opt.default(isBool ? parseBool(fromEnv) : spec.parse ? spec.parse(fromEnv) : fromEnv, `from ${name}`);
     } catch (err) {
-      throw new Error(`environment variable ${name}: ${(err as Error).message}`);
+      throw new Error(`environment variable ${name}: ${(err as Error).message}`, { cause: err });
     }
   } else if (spec.default !== undefined) {
     opt.default(spec.default);

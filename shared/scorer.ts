@@ -22,7 +22,16 @@ export interface ScoredItem extends ScoreOutput {
   features: Record<string, FeatureValue>;
 }
 
-const POOL_SUFFIXES = ["s0_max", "s1_max", "p0_max", "p1_max", "s0_mean", "s1_mean", "p0_mean", "p1_mean"] as const;
+const POOL_SUFFIXES = [
+  "s0_max",
+  "s1_max",
+  "p0_max",
+  "p1_max",
+  "s0_mean",
+  "s1_mean",
+  "p0_mean",
+  "p1_mean",
+] as const;
 const LISTS = ["insert", "remove", "change"] as const;
 
 /** Names of the features the scorer computes from the encoders. */
@@ -98,7 +107,12 @@ export class Scorer {
 
     // Title regression: raw value; a missing title is −1.
     const titled = items.flatMap((it, i) => (it.title ? [i] : []));
-    const titleOut = titled.length ? await this.encode("title", titled.map((i) => items[i]!.title)) : [];
+    const titleOut = titled.length
+      ? await this.encode(
+          "title",
+          titled.map((i) => items[i]!.title),
+        )
+      : [];
     items.forEach((_, i) => out[i]!.set("bert_title_score", -1));
     titled.forEach((i, k) => out[i]!.set("bert_title_score", Number(titleOut[k]![0])));
 

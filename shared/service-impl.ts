@@ -10,13 +10,7 @@ import type { Manifest } from "./bundle.ts";
 import type { RevisionData } from "./revision-data.ts";
 import type { ScoreItem } from "./score-types.ts";
 import type { ScoredItem } from "./scorer.ts";
-import type {
-  HealthInfo,
-  RevisionOutcome,
-  ScoreError,
-  ScoreOptions,
-  ScoringService,
-} from "./service.ts";
+import type { HealthInfo, RevisionOutcome, ScoreError, ScoreOptions, ScoringService } from "./service.ts";
 
 export type FetchResult = Map<number, RevisionData | ScoreError>;
 
@@ -119,7 +113,8 @@ export class BatchingScoringService implements ScoringService {
         },
         maxBatchItems: this.deps.fetchBatchSize ?? 50,
         maxWaitMs: this.deps.fetchWaitMs ?? 5,
-        concurrency: 4,
+        // Two batches in flight per wiki: while they run, newcomers accumulate into the next one.
+        concurrency: 2,
       });
       this.fetchers.set(lang, f);
     }
@@ -194,7 +189,12 @@ export class BatchingScoringService implements ScoringService {
       return { ok: true, revision, result, supported: this.deps.isSupported(lang) };
     } catch (err) {
       if (err instanceof AbortedError) return { ok: false, lang, revId, error: unavailable() };
-      return { ok: false, lang, revId, error: { code: "model_error", message: errorOf(err).message, retryable: true } };
+      return {
+        ok: false,
+        lang,
+        revId,
+        error: { code: "model_error", message: errorOf(err).message, retryable: true },
+      };
     }
   }
 

@@ -67,6 +67,9 @@ export interface ScoringService {
     options?: ScoreOptions,
   ): Promise<RevisionOutcome[]>;
   /** Featurizes and scores revisions whose data the caller already has (pre-save input, XML dumps). */
-  scoreRevisionData(revisions: ReadonlyArray<RevisionData>, options?: ScoreOptions): Promise<RevisionOutcome[]>;
+  scoreRevisionData(
+    revisions: ReadonlyArray<RevisionData>,
+    options?: ScoreOptions,
+  ): Promise<RevisionOutcome[]>;
   close(): Promise<void>;
 }

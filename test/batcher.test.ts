@@ -42,7 +42,9 @@ describe("Batcher", () => {
   it("isolates failures: one failing item does not fail its neighbours", async () => {
     const b = new Batcher<number, number>({
       run: async (items) =>
-        items.map((x) => (x === 3 ? { ok: false as const, error: new Error("bad 3") } : { ok: true as const, value: x })),
+        items.map((x) =>
+          x === 3 ? { ok: false as const, error: new Error("bad 3") } : { ok: true as const, value: x },
+        ),
       maxWaitMs: 10,
     });
     const settled = await Promise.allSettled([1, 2, 3, 4].map((x) => b.submit(x)));

@@ -133,6 +133,7 @@ export const ORES_ERROR_TYPES: Record<ScoreErrorCode, string> = {
   page_missing: "PageNotFound",
   user_missing: "UserDeleted",
   mediawiki_error: "MediaWikiError",
+  mediawiki_unavailable: "MediaWikiError",
   unavailable: "TimeoutError",
   model_error: "ModelError",
 };
@@ -458,7 +459,8 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
     const extra = { reason: code, retryable };
     let x: HttpAnswer;
     if (DATA_CODES.has(code)) x = detail(422, MSG.couldNotPredict(echo, lang, code), extra);
-    else if (code === "mediawiki_error") x = err(500, MSG.mediawiki, extra);
+    else if (code === "mediawiki_error" || code === "mediawiki_unavailable")
+      x = err(500, MSG.mediawiki, extra);
     else if (code === "unavailable")
       x = timedOut
         ? err(

@@ -1,0 +1,142 @@
+/**
+ * Node wiring shared by the long-running subcommands (scorer, serve, score): loads the model bundle,
+ * builds the MediaWiki client and the batching scoring service, the metrics registry, the logger and
+ * the EventGate emitter of the on-demand API.
+ */
+import { pino, type Logger } from "pino";
+import type { EmitEvent } from "./api/app.ts";
+import { createScoringService } from "../shared/create-service.ts";
+import { EventGateClient } from "../shared/eventgate-client.ts";
+import { MediaWikiClient } from "../shared/mediawiki.ts";
+import { createMetrics, type PromMetrics } from "../shared/metrics.ts";
+import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
+import { buildPredictionEvent } from "../shared/prediction-event.ts";
+import type { BatchingScoringService } from "../shared/service-impl.ts";
+import type { Provider } from "../shared/encoders.ts";
+
+export function createLogger(name: string): Logger {
+  return pino({ name, level: process.env.REVRISK_LOG_LEVEL ?? "info" }, pino.destination(2));
+}
+
+/**
+ * The MediaWiki API base for the client: `--mediawiki-url` as given (it may use the `{host}` and
+ * `{lang}` placeholders; without them every wiki is fetched from that one URL, as LiftWing's
+ * WIKI_URL does), else `https://{host}` (`http://` with --force-http).
+ */
+export function mediawikiApiBase(url: string | undefined, forceHttp: boolean): string {
+  if (url) return url.replace(/\/+$/, "").replace(/\/w\/api\.php$/, "");
+  return forceHttp ? "http://{host}" : "https://{host}";
+}
+
+export interface RuntimeOptions {
+  model: string;
+  provider: Provider;
+  mediawikiUrl?: string;
+  forceHttp?: boolean;
+  metrics?: PromMetrics;
+  log: Logger;
+  userAgent?: string;
+}
+
+export interface Runtime {
+  model: LoadedModel;
+  service: BatchingScoringService;
+  mediawiki: MediaWikiClient;
+  metrics: PromMetrics;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const metrics = o.metrics ?? createMetrics({ defaultMetrics: true });
+  const started = Date.now();
+  const model = await loadModel(o.model, {
+    provider: o.provider,
+    logger: {
+      info: (obj, msg) => o.log.info(obj, msg),
+      warn: (obj, msg) => o.log.warn(obj, msg),
+    },
+  });
+  const health = model.health();
+  if (health.fallback)
+    o.log.warn(
+      { requested: health.requestedProvider, provider: health.provider, reason: health.fallback },
+      "ENCODERS FELL BACK: the requested execution provider is not in use",
+    );
+  o.log.info(
+    {
+      model: o.model,
+      version: model.manifest.model_version,
+      provider: health.provider,
+      ms: Date.now() - started,
+    },
+    "model loaded",
+  );
+  const mediawiki = new MediaWikiClient({
+    apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false),
+    userAgent: o.userAgent,
+    hooks: {
+      onFetch: (e) => metrics.mediawikiFetch(e.durationMs / 1000, e.outcome),
+      onRevisionError: (e) => metrics.mediawikiError(e.error.code),
+    },
+  });
+  const service = createScoringService({
+    manifest: model.manifest,
+    scorer: model.scorer,
+    health: model.health,
+    mediawiki,
+    onBatch: (b) => metrics.batchSize("encoder", b.items),
+  });
+  return {
+    model,
+    service,
+    mediawiki,
+    metrics,
+    async close() {
+      await service.close();
+      await model.release();
+    },
+  };
+}
+
+/** The on-demand API's event emitter: builds the prediction event and POSTs it to EventGate. */
+export function eventEmitter(options: {
+  eventgateUrl: string;
+  stream?: string;
+  schemaVersion?: string;
+}): EmitEvent {
+  const client = new EventGateClient({ url: options.eventgateUrl });
+  return async (pageChange, scored) => {
+    const built = buildPredictionEvent(
+      pageChange,
+      {
+        model_name: scored.modelName,
+        model_version: scored.modelVersion,
+        prediction: scored.prediction,
+        probability: scored.probabilities.true,
+      },
+      { stream: options.stream, schemaVersion: options.schemaVersion },
+    );
+    if (!built.ok) return { skipped: built.reason };
+    const r = await client.post([built.event]);
+    if (r.failed.length) throw new Error(`EventGate rejected the event: ${r.failed[0]!.reason}`);
+  };
+}
+
+/** Runs `stop` once on SIGTERM / SIGINT, then exits; a second signal exits at once. */
+export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, "shutting down: draining in-flight work");
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  process.on("SIGINT", () => handler("SIGINT"));
+}

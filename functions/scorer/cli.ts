@@ -1,0 +1,128 @@
+/**
+ * `revrisk scorer`: the GPU container function. Drains the queue with several pollers into the
+ * batching scoring service, publishes prediction events to EventGate, and serves the on-demand API
+ * (with /healthz, /readyz, /metrics) on --port. SIGTERM drains in-flight work before exiting.
+ */
+import { Option, type Command } from "commander";
+import { startApiServer } from "../api/node.ts";
+import { openQueue } from "../ingest/node.ts";
+import { common, envOption, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
+import { EventGateClient } from "../../shared/eventgate-client.ts";
+import type { Provider } from "../../shared/encoders.ts";
+import { startScorerWorker } from "./node.ts";
+
+export function register(program: Command): void {
+  program
+    .command("scorer")
+    .description(
+      "score queued revisions in micro-batches and publish prediction events to EventGate; serves the on-demand API too",
+    )
+    .addOption(common.model())
+    .addOption(common.provider())
+    .addOption(common.mediawikiUrl())
+    .addOption(common.forceHttp())
+    .addOption(common.queueUrl())
+    .addOption(
+      envOption({
+        flags: "--dlq-url <url>",
+        description: "SQS dead-letter queue URL",
+        env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
+      }),
+    )
+    .addOption(common.sqsEndpoint())
+    .addOption(common.dataDir())
+    .addOption(common.eventgateUrl())
+    .addOption(common.eventgateStream())
+    .addOption(
+      envOption({
+        flags: "--schema-version <v>",
+        description: "prediction event schema version",
+        env: ["REVRISK_SCHEMA_VERSION"],
+        default: "1.1.0",
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--pollers <n>",
+        description: "concurrent queue pollers (≤ 10 messages each)",
+        env: ["REVRISK_POLLERS"],
+        default: 4,
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--visibility-timeout <s>",
+        description: "visibility timeout renewed by heartbeats, seconds",
+        env: ["REVRISK_VISIBILITY_TIMEOUT"],
+        default: 60,
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--wait <s>",
+        description: "long-poll wait, seconds",
+        env: ["REVRISK_POLL_WAIT"],
+        parse: (v) => Number(v),
+      }),
+    )
+    .addOption(common.port(8080))
+    .addOption(common.host())
+    .addOption(new Option("--no-api", "do not serve the on-demand API (health endpoints included)"))
+    .action(async (o) => {
+      const log = createLogger("scorer");
+      if (!o.eventgateUrl) {
+        throw new Error(
+          "--eventgate-url (or EVENTGATE_URL) is required: the scorer publishes prediction events there",
+        );
+      }
+      const runtime = await createRuntime({
+        model: o.model,
+        provider: o.provider as Provider,
+        mediawikiUrl: o.mediawikiUrl,
+        forceHttp: o.forceHttp,
+        log,
+      });
+      const queue = openQueue({
+        queueUrl: o.queueUrl,
+        dlqUrl: o.dlqUrl,
+        sqsEndpoint: o.sqsEndpoint,
+        dataDir: o.dataDir,
+      });
+      const worker = startScorerWorker({
+        service: runtime.service,
+        queue,
+        eventgate: new EventGateClient({ url: o.eventgateUrl }),
+        manifest: runtime.model.manifest,
+        stream: o.eventgateStream,
+        schemaVersion: o.schemaVersion,
+        pollers: o.pollers,
+        visibilityTimeoutS: o.visibilityTimeout,
+        waitS: o.wait,
+        count: (outcome, reason) => log.debug({ outcome, reason }, "message"),
+        log: (level, msg, fields) => log[level](fields ?? {}, msg),
+      });
+      const api = o.api
+        ? await startApiServer({
+            service: runtime.service,
+            metrics: runtime.metrics,
+            host: o.host,
+            port: o.port,
+            emitEvent: eventEmitter({
+              eventgateUrl: o.eventgateUrl,
+              stream: o.eventgateStream,
+              schemaVersion: o.schemaVersion,
+            }),
+          })
+        : undefined;
+      log.info({ queue: queue.kind, pollers: o.pollers, api: api?.url }, "scorer running");
+      onShutdown(log, async () => {
+        await worker.stop();
+        await api?.stop();
+        await runtime.close();
+        await queue.close();
+      });
+    });
+}

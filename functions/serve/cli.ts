@@ -1,0 +1,319 @@
+/**
+ * `revrisk serve` (= `npm start`): the whole product in one process on embedded defaults —
+ * ingest (POST /v1/events, and Wikimedia EventStreams when live) → embedded durable queue →
+ * scorer pollers (scaled by the autoscaling policy on the queue backlog) → a local
+ * EventGate-compatible sink storing predictions in DuckDB, plus the on-demand API.
+ * `--offline` replaces the live sources by a replay and an in-process MediaWiki fixture server.
+ */
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { startApiServer } from "../api/node.ts";
+import { runIngest } from "../ingest/cli.ts";
+import { openQueue } from "../ingest/node.ts";
+import { common, envOption, parsePort, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
+import { startScorerWorker } from "../scorer/node.ts";
+import { startEventGateSink } from "../../infra/eventgate-sink.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../../infra/mw-fixture-server.ts";
+import { pageChangeEventsFromStore } from "../../infra/replay.ts";
+import { createAutoscaler, ewma } from "../../shared/autoscaling.ts";
+import type { Provider } from "../../shared/encoders.ts";
+import { EventGateClient } from "../../shared/eventgate-client.ts";
+
+/** The status file `revrisk status` reads. */
+export interface ServeStatus {
+  workers: number;
+  backlog: { visible: number; inFlight: number; dead?: number };
+  /** Messages finished per second (EWMA). */
+  rate: number;
+  published: number;
+  skipped: number;
+  updatedAt: string;
+  pid: number;
+}
+
+function readReplay(path: string): Record<string, unknown>[] {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .map((l, i) => [l.trim(), i + 1] as const)
+    .filter(([l]) => l)
+    .map(([l, n]) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch (e) {
+        throw new Error(`${path}:${n}: not JSON (${(e as Error).message})`, { cause: e });
+      }
+    });
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "run everything on embedded defaults: ingest → queue → scorer → local EventGate sink (DuckDB) + on-demand API",
+    )
+    .addOption(
+      envOption({
+        flags: "--offline",
+        description:
+          "replay events against an in-process MediaWiki fixture server instead of EventStreams and Wikipedia",
+        env: ["REVRISK_OFFLINE"],
+        default: false,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--replay <file>",
+        description:
+          "with --offline: page_change events (JSON Lines) to replay (default: one per fixture revision)",
+        env: ["REVRISK_REPLAY"],
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--replay-rate <n>",
+        description: "replayed events per second",
+        env: ["REVRISK_REPLAY_RATE"],
+        default: 20,
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(common.port(8080))
+    .addOption(
+      envOption({
+        flags: "--ingest-port <port>",
+        description: "port of POST /v1/events",
+        env: ["REVRISK_INGEST_PORT"],
+        default: 8081,
+        parse: parsePort,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--sink-port <port>",
+        description: "port of the local EventGate-compatible sink",
+        env: ["REVRISK_SINK_PORT"],
+        default: 8192,
+        parse: parsePort,
+      }),
+    )
+    .addOption(common.host())
+    .addOption(common.model())
+    .addOption(common.provider())
+    .addOption(common.mediawikiUrl())
+    .addOption(common.forceHttp())
+    .addOption(common.dataDir())
+    .addOption(common.eventgateStream())
+    .addOption(
+      envOption({
+        flags: "--max-workers <n>",
+        description: "most scorer pollers the autoscaler may run",
+        env: ["REVRISK_MAX_WORKERS"],
+        default: 4,
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--token <token>",
+        description: "bearer token required by POST /v1/events (default: none, local use)",
+        env: ["REVRISK_INGEST_TOKEN"],
+      }),
+    )
+    .addOption(
+      new Option(
+        "--exit-when-done",
+        "with --offline: exit once the replay is fully scored (demo / smoke test)",
+      ),
+    )
+    .action(async (o) => {
+      const log = createLogger("serve");
+      const dataDir = resolve(o.dataDir);
+      mkdirSync(dataDir, { recursive: true });
+
+      const sink = await startEventGateSink({
+        port: o.sinkPort,
+        host: o.host,
+        dbPath: join(dataDir, "results.duckdb"),
+      });
+      log.info(
+        { url: sink.eventsUrl, db: join(dataDir, "results.duckdb") },
+        "EventGate-compatible sink listening",
+      );
+
+      let mw: MwFixtureServer | undefined;
+      let mediawikiUrl: string | undefined = o.mediawikiUrl;
+      if (o.offline) {
+        mw = await startMwFixtureServer({ port: 0 });
+        mediawikiUrl = mw.apiBase;
+        log.info({ url: mw.url }, "offline: MediaWiki fixture server started");
+      }
+      const runtime = await createRuntime({
+        model: o.model,
+        provider: o.provider as Provider,
+        mediawikiUrl,
+        forceHttp: o.forceHttp,
+        log,
+      });
+
+      let ingest;
+      try {
+        ingest = await runIngest({
+          port: o.ingestPort,
+          host: o.host,
+          token: o.token,
+          dataDir,
+          model: o.model,
+          namespaces: "0",
+          maxBodyBytes: 5 * 1024 * 1024,
+          eventstreams: !o.offline,
+          offline: o.offline,
+          log: (line) => log.info(line),
+        });
+      } catch (err) {
+        log.error((err as Error).message);
+        log.error(
+          "Live sources unreachable. Run `npm start -- --offline` (or `revrisk serve --offline`) for the offline demo.",
+        );
+        await sink.close();
+        await runtime.close();
+        process.exit(2);
+      }
+
+      const queue = openQueue({ dataDir });
+      let published = 0;
+      let skipped = 0;
+      let finished = 0;
+      const worker = startScorerWorker({
+        service: runtime.service,
+        queue,
+        eventgate: new EventGateClient({ url: sink.eventsUrl }),
+        manifest: runtime.model.manifest,
+        stream: o.eventgateStream,
+        pollers: 1,
+        waitS: 1,
+        count: (outcome) => {
+          finished++;
+          if (outcome === "published") published++;
+          if (outcome === "skipped") skipped++;
+        },
+        log: (level, msg, fields) => log[level](fields ?? {}, msg),
+      });
+
+      // In-process autoscaling: the same policy as the deployment, applied to the poller pool.
+      const scaler = createAutoscaler(
+        {
+          minWorkers: 1,
+          maxWorkers: o.maxWorkers,
+          targetLagSeconds: 30,
+          defaultThroughputPerWorker: 2,
+          scaleInCooldownSeconds: 30,
+          idleToMinSeconds: 60,
+        },
+        1,
+      );
+      let rate = 0;
+      let lastFinished = 0;
+      let lastT = performance.now() / 1000;
+      const statusPath = join(dataDir, "status.json");
+      const tick = setInterval(async () => {
+        try {
+          const now = performance.now() / 1000;
+          const sample = (finished - lastFinished) / Math.max(1e-3, now - lastT);
+          rate = ewma(rate, sample, now - lastT, 30) ?? rate;
+          lastFinished = finished;
+          lastT = now;
+          const depth = await queue.depth();
+          const d = scaler.step({
+            now,
+            visible: depth.visible,
+            inFlight: depth.inFlight,
+            throughputPerWorker: worker.pollers() ? rate / worker.pollers() : undefined,
+          });
+          if (d.workers !== worker.pollers()) {
+            log.info(
+              { from: worker.pollers(), to: d.workers, reason: d.reason, backlog: depth },
+              "scaling scorer pollers",
+            );
+            await worker.setPollers(d.workers);
+          }
+          const status: ServeStatus = {
+            workers: worker.pollers(),
+            backlog: depth,
+            rate,
+            published,
+            skipped,
+            updatedAt: new Date().toISOString(),
+            pid: process.pid,
+          };
+          writeFileSync(statusPath + ".tmp", JSON.stringify(status));
+          renameSync(statusPath + ".tmp", statusPath);
+        } catch (err) {
+          log.warn({ err: String(err) }, "status/autoscaling tick failed");
+        }
+      }, 2000);
+
+      const api = await startApiServer({
+        service: runtime.service,
+        metrics: runtime.metrics,
+        host: o.host,
+        port: o.port,
+        emitEvent: eventEmitter({ eventgateUrl: sink.eventsUrl, stream: o.eventgateStream }),
+      });
+
+      const stop = async () => {
+        clearInterval(tick);
+        await ingest.close();
+        await worker.stop();
+        await api.stop();
+        await runtime.close();
+        await queue.close();
+        await sink.close();
+        await mw?.close();
+      };
+      onShutdown(log, stop);
+
+      console.error(
+        [
+          "",
+          `revrisk serve is running (${o.offline ? "offline demo" : "live"}; model ${runtime.model.manifest.model_version} on ${runtime.model.health().provider})`,
+          `  on-demand API   ${api.url}/v1/models/${runtime.model.manifest.model_name}:predict   docs: ${api.url}/docs`,
+          `  ingest          POST ${ingest.server.url}/v1/events`,
+          `  EventGate sink  ${sink.eventsUrl}`,
+          `  results         revrisk sql "SELECT wiki_id, rev_id, probability_true FROM predictions ORDER BY probability_true DESC LIMIT 10" --data-dir ${o.dataDir}`,
+          `  status          revrisk status --data-dir ${o.dataDir}`,
+          "",
+        ].join("\n"),
+      );
+
+      if (o.offline) {
+        const events = o.replay ? readReplay(o.replay) : pageChangeEventsFromStore(mw!.store);
+        const batch = Math.max(1, Math.ceil(o.replayRate / 4));
+        log.info({ events: events.length, rate: o.replayRate }, "replaying page_change events into ingest");
+        let accepted = 0;
+        for (let i = 0; i < events.length; i += batch) {
+          const res = await fetch(`${ingest.server.url}/v1/events`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            },
+            body: JSON.stringify(events.slice(i, i + batch)),
+          });
+          accepted += ((await res.json()) as { accepted?: number }).accepted ?? 0;
+          await new Promise((r) => setTimeout(r, (1000 * batch) / o.replayRate));
+        }
+        log.info({ accepted, replayed: events.length }, "replay finished");
+        if (o.exitWhenDone) {
+          while (finished < accepted) await new Promise((r) => setTimeout(r, 500));
+          const stats = await sink.db.stats();
+          console.error(
+            `scored ${finished} revisions: ${published} predictions published (${stats.rows} rows in the results table), ${skipped} skipped`,
+          );
+          await stop();
+          process.exit(0);
+        }
+      }
+    });
+}
