@@ -4,6 +4,7 @@
  * "recently seen" key set, and the ordered-commit pipeline that makes checkpoints exact (a
  * checkpoint only ever advances over work units that all completed, in input order).
  */
+import { synthesizePageChange as synthesize } from "./synth-page-change.ts";
 import { CANONICAL_WIKIS, resolveWiki, type ResolvedWiki } from "./wikis.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -30,9 +31,6 @@ export function resolveWikiId(wiki: string): ResolvedWiki {
 // Synthesized page_change events
 // ---------------------------------------------------------------------------------------------
 
-export const BACKFILL_PAGE_CHANGE_SCHEMA = "/mediawiki/page/change/1.1.0";
-export const BACKFILL_PAGE_CHANGE_STREAM = "mediawiki.page_change.v1";
-
 /** What a backfill knows about one revision (from list=allrevisions, prop=revisions or a dump). */
 export interface RevisionFacts {
   wiki: ResolvedWiki;
@@ -42,7 +40,6 @@ export interface RevisionFacts {
   /** Spaces or underscores; events carry underscores. */
   pageTitle: string;
   namespace: number;
-  isRedirect?: boolean;
   /** ISO-8601. */
   timestamp: string;
   bytes?: number;
@@ -58,58 +55,30 @@ export interface RevisionFacts {
 }
 
 /**
- * A `mediawiki/page/change/1.1.0`-shaped event for a revision that was never seen as an event
- * (`page_change_kind: "edit"`, `changelog_kind: "update"`), with `performer` from the revision's
- * user. `meta.request_id` is "backfill" so that downstream can tell synthesized events apart.
+ * The page_change event the scorer needs for a revision that was never seen as an event
+ * (`page_change_kind: "edit"`, `changelog_kind: "update"`; "create"/"insert" for a kept page
+ * creation), with `performer` from the revision's user: shared/synth-page-change.ts, the same
+ * builder the offline replay uses.
  */
-export function synthesizePageChange(f: RevisionFacts, now: Date = new Date()): Record<string, unknown> {
-  const title = f.pageTitle.replaceAll(" ", "_");
-  const anonymous = !f.userId;
-  const groups = f.groups ?? (anonymous ? ["*"] : ["*", "user"]);
-  const performer: Record<string, unknown> = {
-    user_text: f.userHidden ? "" : (f.userText ?? ""),
+export function synthesizePageChange(f: RevisionFacts): Record<string, unknown> {
+  const groups = f.groups;
+  return synthesize({
+    domain: f.wiki.host,
+    wikiId: f.wiki.dbName,
+    pageId: f.pageId,
+    title: f.pageTitle,
+    namespace: f.namespace,
+    revId: f.revId,
+    parentId: f.parentId,
+    timestamp: f.timestamp,
+    size: f.bytes,
+    comment: f.comment,
+    minor: f.minor,
+    userText: f.userText ?? "",
+    userId: f.userId || undefined,
     groups,
-    is_bot: groups.includes("bot"),
-    is_system: false,
-    is_temp: !anonymous && /^~\d{4}-/.test(f.userText ?? ""),
-  };
-  if (!anonymous) performer.user_id = f.userId;
-  const revision: Record<string, unknown> = {
-    rev_id: f.revId,
-    rev_parent_id: f.parentId,
-    rev_dt: f.timestamp,
-    is_minor_edit: f.minor ?? false,
-    is_comment_visible: f.comment !== undefined,
-    is_editor_visible: !f.userHidden,
-    is_content_visible: true,
-    editor: performer,
-  };
-  if (f.bytes !== undefined) revision.rev_size = f.bytes;
-  if (f.comment !== undefined) revision.comment = f.comment;
-  const event: Record<string, unknown> = {
-    $schema: BACKFILL_PAGE_CHANGE_SCHEMA,
-    meta: {
-      stream: BACKFILL_PAGE_CHANGE_STREAM,
-      domain: f.wiki.host,
-      uri: `https://${f.wiki.host}/wiki/${encodeURIComponent(title)}`,
-      dt: now.toISOString(),
-      request_id: "backfill",
-    },
-    dt: f.timestamp,
-    wiki_id: f.wiki.dbName,
-    page_change_kind: "edit",
-    changelog_kind: "update",
-    page: {
-      page_id: f.pageId,
-      page_title: title,
-      namespace_id: f.namespace,
-      is_redirect: f.isRedirect ?? false,
-    },
-    revision,
-    performer,
-  };
-  if (f.comment !== undefined) event.comment = f.comment;
-  return event;
+    isBot: groups?.includes("bot") ?? false,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

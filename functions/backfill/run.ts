@@ -365,10 +365,9 @@ async function enqueue(queue: Queue, messages: QueueMessage[]): Promise<void> {
 
 /** Synthesizes, validates and enqueues the events of a unit. */
 async function enqueueFacts(ctx: SourceContext, u: Unit<unknown>, facts: RevisionFacts[]): Promise<void> {
-  const now = ctx.o.now?.() ?? new Date();
   const messages: QueueMessage[] = [];
   for (const f of facts) {
-    const event = synthesizePageChange(f, now);
+    const event = synthesizePageChange(f);
     const check = parsePageChange(event);
     if (!check.ok) {
       bump(u.counters.failed, "invalid_event");
@@ -899,25 +898,21 @@ async function processDumpUnit(ctx: SourceContext, u: Unit<DumpRow>, signal: Abo
     }
     const row = u.items[i]!;
     const rd = data[i]!;
-    const pageChange = synthesizePageChange(
-      {
-        wiki,
-        revId: rd.revId,
-        parentId: rd.parentId,
-        pageId: rd.pageId,
-        pageTitle: rd.pageTitle,
-        namespace: rd.namespace ?? 0,
-        isRedirect: row.page.redirect,
-        timestamp: rd.timestamp,
-        bytes: rd.bytes,
-        minor: row.revision.minor,
-        comment: row.revision.commentDeleted ? undefined : row.revision.comment,
-        userId: rd.userId,
-        userText: rd.userText,
-        groups: rd.userGroups,
-      },
-      now,
-    );
+    const pageChange = synthesizePageChange({
+      wiki,
+      revId: rd.revId,
+      parentId: rd.parentId,
+      pageId: rd.pageId,
+      pageTitle: rd.pageTitle,
+      namespace: rd.namespace ?? 0,
+      timestamp: rd.timestamp,
+      bytes: rd.bytes,
+      minor: row.revision.minor,
+      comment: row.revision.commentDeleted ? undefined : row.revision.comment,
+      userId: rd.userId,
+      userText: rd.userText,
+      groups: rd.userGroups,
+    });
     const built = buildPredictionEvent(
       pageChange,
       {
