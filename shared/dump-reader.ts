@@ -135,25 +135,41 @@ async function* tokenize(
   input: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   startOffset: number,
   onBytes?: (n: number) => void,
-): AsyncGenerator<Tok> {
+): AsyncGenerator<Tok[]> {
+  // Tokens are handed over in batches (one per input chunk): one await per chunk, not per token.
+  let out: Tok[] = [];
   const decoder = new TextDecoder("utf-8");
   let buf = "";
   let pos = 0;
   /** Byte offset of buf[0]. */
   let base = startOffset;
   let read = 0;
+  // Byte offsets are counted incrementally: positions asked for only grow within a buffer.
+  let offPos = 0;
+  let offBytes = 0;
+  const offsetOf = (i: number) => {
+    if (i < offPos) return base + utf8Length(buf.slice(0, i));
+    offBytes += utf8Length(buf.slice(offPos, i));
+    offPos = i;
+    return base + offBytes;
+  };
   const compact = () => {
     if (pos > 65536) {
-      base += utf8Length(buf.slice(0, pos));
+      base = offsetOf(pos);
       buf = buf.slice(pos);
       pos = 0;
+      offPos = 0;
+      offBytes = 0;
     }
   };
-  const offsetOf = (i: number) => base + utf8Length(buf.slice(0, i));
   let done = false;
   const it: AsyncIterator<Uint8Array | string> | Iterator<Uint8Array | string> =
     Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : input[Symbol.iterator]();
-  const more = async (): Promise<boolean> => {
+  const more = async function* (): AsyncGenerator<Tok[], boolean> {
+    if (out.length) {
+      yield out;
+      out = [];
+    }
     if (done) return false;
     const r = await it.next();
     if (r.done) {
@@ -176,19 +192,19 @@ async function* tokenize(
     if (lt < 0) {
       // Text up to the end of the buffer: emit what we have, keep reading.
       if (pos < buf.length) {
-        yield { t: "text", text: buf.slice(pos) };
+        out.push({ t: "text", text: buf.slice(pos) });
         pos = buf.length;
       }
       compact();
-      if (!(await more())) return;
+      if (!(yield* more())) return;
       continue;
     }
     if (lt > pos) {
-      yield { t: "text", text: buf.slice(pos, lt) };
+      out.push({ t: "text", text: buf.slice(pos, lt) });
       pos = lt;
     }
     // A markup construct starts at pos; make sure its kind and its end are buffered.
-    while (buf.length < pos + 9 && (await more()));
+    while (buf.length < pos + 9 && (yield* more()));
     let kind: "comment" | "cdata" | "pi" | "tag";
     if (buf.startsWith("<!--", pos)) kind = "comment";
     else if (buf.startsWith("<![CDATA[", pos)) kind = "cdata";
@@ -197,16 +213,16 @@ async function* tokenize(
     const closer = kind === "comment" ? "-->" : kind === "cdata" ? "]]>" : ">";
     let end: number;
     while ((end = buf.indexOf(closer, pos + 1)) < 0) {
-      if (!(await more())) throw new DumpFormatError("unterminated markup", offsetOf(pos));
+      if (!(yield* more())) throw new DumpFormatError("unterminated markup", offsetOf(pos));
     }
     if (kind === "cdata") {
-      yield {
+      out.push({
         t: "text",
         text: buf
           .slice(pos + 9, end)
           .replace(/&/g, "&amp;")
           .replace(/</g, "&lt;"),
-      };
+      });
       pos = end + 3;
     } else if (kind === "comment") {
       pos = end + 3;
@@ -215,7 +231,7 @@ async function* tokenize(
     } else {
       const raw = buf.slice(pos + 1, end);
       if (raw.startsWith("/")) {
-        yield { t: "close", name: raw.slice(1).trim() };
+        out.push({ t: "close", name: raw.slice(1).trim() });
       } else {
         const selfClosing = raw.endsWith("/");
         const body = selfClosing ? raw.slice(0, -1) : raw;
@@ -223,7 +239,7 @@ async function* tokenize(
         const name = sp < 0 ? body : body.slice(0, sp);
         const attrs = sp < 0 ? {} : parseAttrs(body.slice(sp));
         const offset = name === "page" ? offsetOf(pos) : -1;
-        yield { t: "open", name, attrs, selfClosing, offset };
+        out.push({ t: "open", name, attrs, selfClosing, offset });
       }
       pos = end + 1;
     }
@@ -258,109 +274,113 @@ export async function* readDump(
   let textAttrs: Record<string, string> = {};
   let skipping = false;
 
-  for await (const tok of tokenize(input, options.startOffset ?? 0, options.onBytes)) {
-    if (tok.t === "text") {
-      if (!skipping) text.push(tok.text);
-      continue;
-    }
-    if (tok.t === "open") {
-      const parent = path[path.length - 1];
-      if (tok.name === "page") {
-        pageIndex++;
-        pageOffset = tok.offset;
-        page = { title: "", ns: 0, id: 0, redirect: false };
-        pageHeaderDone = false;
-        revIndex = 0;
-        previous = undefined;
-        // Skipped pages are still tokenized (the stream cannot seek) but no text is kept.
-        skipping = pageIndex < skipPages;
-      } else if (tok.name === "revision" && parent === "page") {
-        pageHeaderDone = true;
-        rev = {
-          id: 0,
-          parentId: 0,
-          timestamp: "",
-          contributor: { deleted: false },
-          minor: false,
-          commentDeleted: false,
-          textDeleted: false,
-          bytes: 0,
-        };
-      } else if (tok.name === "redirect" && parent === "page" && page) {
-        page.redirect = true;
-      } else if (rev && parent === "revision") {
-        if (tok.name === "minor") rev.minor = true;
-        else if (tok.name === "contributor" && tok.attrs.deleted) rev.contributor.deleted = true;
-        else if (tok.name === "comment" && tok.attrs.deleted) rev.commentDeleted = true;
-        else if (tok.name === "text") {
-          textAttrs = tok.attrs;
-          if (tok.attrs.deleted) rev.textDeleted = true;
-        }
-      }
-      if (!tok.selfClosing) {
-        path.push(tok.name);
-        text = [];
-      } else if (tok.name === "text" && rev && !rev.textDeleted && parent === "revision") {
-        // <text bytes="0" /> (empty) or a stub reference (location/id attributes): no inline text.
-        rev.text = tok.attrs.location || tok.attrs.id ? undefined : "";
-        rev.bytes = Number(tok.attrs.bytes ?? 0) || 0;
-      }
-      continue;
-    }
-    // close
-    // A stream that starts at a <page> (resume by seek) ends with the document's </mediawiki>.
-    if (path.length === 0 && tok.name === "mediawiki") continue;
-    const name = path.pop();
-    if (name !== tok.name) {
-      throw new DumpFormatError(`mismatched </${tok.name}> (open element: <${name ?? "none"}>)`, pageOffset);
-    }
-    const parent = path[path.length - 1];
-    const value = skipping ? "" : text.join("");
-    text = [];
-    if (name === "dbname" && parent === "siteinfo") dbName = decodeXmlEntities(value).trim();
-    else if (page && parent === "page" && !pageHeaderDone) {
-      if (name === "title") page.title = decodeXmlEntities(value);
-      else if (name === "ns") page.ns = skipping ? 0 : toInt(value, "<ns>", pageOffset);
-      else if (name === "id") page.id = skipping ? 0 : toInt(value, "page <id>", pageOffset);
-    } else if (rev && parent === "revision") {
-      if (skipping) continue;
-      if (name === "id") rev.id = toInt(value, "revision <id>", pageOffset);
-      else if (name === "parentid") rev.parentId = toInt(value, "<parentid>", pageOffset);
-      else if (name === "timestamp") rev.timestamp = value.trim();
-      else if (name === "comment") rev.comment = decodeXmlEntities(value);
-      else if (name === "model") rev.model = value.trim();
-      else if (name === "format") rev.format = value.trim();
-      else if (name === "sha1") rev.sha1 = value.trim();
-      else if (name === "text") {
-        if (!rev.textDeleted) {
-          rev.text = decodeXmlEntities(value);
-          const b = Number(textAttrs.bytes);
-          rev.bytes = Number.isFinite(b) && textAttrs.bytes !== "" ? b : utf8Length(rev.text);
-        }
-      }
-    } else if (rev && parent === "contributor" && !skipping) {
-      if (name === "username") rev.contributor.username = decodeXmlEntities(value);
-      else if (name === "id") rev.contributor.id = toInt(value, "contributor <id>", pageOffset);
-      else if (name === "ip") rev.contributor.ip = decodeXmlEntities(value).trim();
-    } else if (name === "revision" && rev && page) {
-      const r = rev;
-      rev = undefined;
-      if (skipping) continue;
-      if (!r.id) throw new DumpFormatError("revision without <id>", pageOffset);
-      const item: DumpItem = { dbName, page, revision: r, previous, pageIndex, revIndex, pageOffset };
-      previous = { id: r.id, text: r.text, bytes: r.bytes, timestamp: r.timestamp };
-      revIndex++;
-      if (skipRevs > 0) {
-        skipRevs--;
+  for await (const batch of tokenize(input, options.startOffset ?? 0, options.onBytes))
+    for (const tok of batch) {
+      if (tok.t === "text") {
+        if (!skipping) text.push(tok.text);
         continue;
       }
-      yield item;
-    } else if (name === "page") {
-      if (!skipping) skipRevs = 0;
-      page = undefined;
-      previous = undefined;
-      skipping = false;
+      if (tok.t === "open") {
+        const parent = path[path.length - 1];
+        if (tok.name === "page") {
+          pageIndex++;
+          pageOffset = tok.offset;
+          page = { title: "", ns: 0, id: 0, redirect: false };
+          pageHeaderDone = false;
+          revIndex = 0;
+          previous = undefined;
+          // Skipped pages are still tokenized (the stream cannot seek) but no text is kept.
+          skipping = pageIndex < skipPages;
+        } else if (tok.name === "revision" && parent === "page") {
+          pageHeaderDone = true;
+          rev = {
+            id: 0,
+            parentId: 0,
+            timestamp: "",
+            contributor: { deleted: false },
+            minor: false,
+            commentDeleted: false,
+            textDeleted: false,
+            bytes: 0,
+          };
+        } else if (tok.name === "redirect" && parent === "page" && page) {
+          page.redirect = true;
+        } else if (rev && parent === "revision") {
+          if (tok.name === "minor") rev.minor = true;
+          else if (tok.name === "contributor" && tok.attrs.deleted) rev.contributor.deleted = true;
+          else if (tok.name === "comment" && tok.attrs.deleted) rev.commentDeleted = true;
+          else if (tok.name === "text") {
+            textAttrs = tok.attrs;
+            if (tok.attrs.deleted) rev.textDeleted = true;
+          }
+        }
+        if (!tok.selfClosing) {
+          path.push(tok.name);
+          text = [];
+        } else if (tok.name === "text" && rev && !rev.textDeleted && parent === "revision") {
+          // <text bytes="0" /> (empty) or a stub reference (location/id attributes): no inline text.
+          rev.text = tok.attrs.location || tok.attrs.id ? undefined : "";
+          rev.bytes = Number(tok.attrs.bytes ?? 0) || 0;
+        }
+        continue;
+      }
+      // close
+      // A stream that starts at a <page> (resume by seek) ends with the document's </mediawiki>.
+      if (path.length === 0 && tok.name === "mediawiki") continue;
+      const name = path.pop();
+      if (name !== tok.name) {
+        throw new DumpFormatError(
+          `mismatched </${tok.name}> (open element: <${name ?? "none"}>)`,
+          pageOffset,
+        );
+      }
+      const parent = path[path.length - 1];
+      const value = skipping ? "" : text.join("");
+      text = [];
+      if (name === "dbname" && parent === "siteinfo") dbName = decodeXmlEntities(value).trim();
+      else if (page && parent === "page" && !pageHeaderDone) {
+        if (name === "title") page.title = decodeXmlEntities(value);
+        else if (name === "ns") page.ns = skipping ? 0 : toInt(value, "<ns>", pageOffset);
+        else if (name === "id") page.id = skipping ? 0 : toInt(value, "page <id>", pageOffset);
+      } else if (rev && parent === "revision") {
+        if (skipping) continue;
+        if (name === "id") rev.id = toInt(value, "revision <id>", pageOffset);
+        else if (name === "parentid") rev.parentId = toInt(value, "<parentid>", pageOffset);
+        else if (name === "timestamp") rev.timestamp = value.trim();
+        else if (name === "comment") rev.comment = decodeXmlEntities(value);
+        else if (name === "model") rev.model = value.trim();
+        else if (name === "format") rev.format = value.trim();
+        else if (name === "sha1") rev.sha1 = value.trim();
+        else if (name === "text") {
+          if (!rev.textDeleted) {
+            rev.text = decodeXmlEntities(value);
+            const b = Number(textAttrs.bytes);
+            rev.bytes = Number.isFinite(b) && textAttrs.bytes !== "" ? b : utf8Length(rev.text);
+          }
+        }
+      } else if (rev && parent === "contributor" && !skipping) {
+        if (name === "username") rev.contributor.username = decodeXmlEntities(value);
+        else if (name === "id") rev.contributor.id = toInt(value, "contributor <id>", pageOffset);
+        else if (name === "ip") rev.contributor.ip = decodeXmlEntities(value).trim();
+      } else if (name === "revision" && rev && page) {
+        const r = rev;
+        rev = undefined;
+        if (skipping) continue;
+        if (!r.id) throw new DumpFormatError("revision without <id>", pageOffset);
+        const item: DumpItem = { dbName, page, revision: r, previous, pageIndex, revIndex, pageOffset };
+        previous = { id: r.id, text: r.text, bytes: r.bytes, timestamp: r.timestamp };
+        revIndex++;
+        if (skipRevs > 0) {
+          skipRevs--;
+          continue;
+        }
+        yield item;
+      } else if (name === "page") {
+        if (!skipping) skipRevs = 0;
+        page = undefined;
+        previous = undefined;
+        skipping = false;
+      }
     }
-  }
   if (path.length) throw new DumpFormatError(`truncated dump: <${path.join("><")}> not closed`, pageOffset);
 }
