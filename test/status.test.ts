@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedQueue } from "../shared/queue-embedded.ts";
 import { toMessage } from "../shared/queue.ts";
+import { SqsQueue } from "../shared/queue-sqs.ts";
+import { startLocalSqs } from "../infra/fauxqs.ts";
 import { collectStatus, renderStatus } from "../functions/status/cli.ts";
 
 let dir: string;
@@ -58,6 +60,31 @@ describe("revrisk status", () => {
     const later = await collectStatus({ dataDir: dir }, undefined, new Date("2026-11-24T20:05:00Z"));
     expect(later.workers).toMatchObject({ count: 0, stale: true });
     expect(renderStatus(later, { dataDir: dir })).toMatch(/workers: none reporting[\s\S]*ETA: unknown/);
+  });
+
+  it("reads the backlog of an SQS queue and its DLQ (fauxqs)", async () => {
+    const sqs = await startLocalSqs();
+    try {
+      const { queueUrl, dlqUrl } = await sqs.createQueue("status-test");
+      const q = new SqsQueue({
+        queueUrl,
+        dlqUrl,
+        endpoint: sqs.endpoint,
+        region: sqs.region,
+        credentials: sqs.credentials,
+      });
+      await q.sendBatch(Array.from({ length: 12 }, (_, i) => toMessage("dewiki", i + 1, { x: 1 })));
+      const got = await q.receive({ max: 2, visibilityTimeoutS: 60 });
+      await q.sendToDlq(got[0]!.body, "unscorable: test", got[0]!.receiptHandle);
+      const r = await collectStatus({ dataDir: dir, queueUrl, statusFile: join(dir, "none.json") }, q);
+      await q.close();
+      expect(r.queue).toEqual({ kind: "sqs", depth: { visible: 10, inFlight: 1, dead: 1 } });
+      expect(renderStatus(r, { dataDir: dir, statusFile: join(dir, "none.json") })).toMatch(
+        /backlog \(sqs\): 10 waiting, 1 in flight, 1 dead-lettered\nworkers: unknown[\s\S]*ETA: unknown \(11 messages/,
+      );
+    } finally {
+      await sqs.stop();
+    }
   });
 
   it("reports a missing queue and a missing status file", async () => {
