@@ -125,13 +125,13 @@ export const common = {
     envOption({
       flags: "--queue-url <url>",
       description: "SQS queue URL (omit for the embedded local queue)",
-      env: ["REVRISK_QUEUE_URL"],
+      env: ["REVRISK_QUEUE_URL", "SQS_QUEUE_URL"],
     }),
   sqsEndpoint: () =>
     envOption({
       flags: "--sqs-endpoint <url>",
       description: "explicit SQS endpoint (e.g. a local fauxqs at http://127.0.0.1:4566)",
-      env: ["REVRISK_SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS"],
+      env: ["REVRISK_SQS_ENDPOINT", "SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS"],
     }),
   strictLanguages: () =>
     envOption({

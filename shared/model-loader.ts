@@ -31,9 +31,13 @@ export interface LoadModelOptions {
   /** "cuda" (falls back to cpu, loudly), "cpu", or "wasm" (onnxruntime-web). Default "cuda". */
   provider?: Provider;
   precision?: Precision;
-  /** Padded tokens (rows × longest row) per encoder run. Default 16384. */
+  /**
+   * Padded tokens (rows × longest row) per encoder run. Default 16384 on CUDA; 2048 on CPU and WASM,
+   * where large batches run no faster per sequence (see `npm run bench -- encoders`) and only delay
+   * the first results.
+   */
   maxBatchTokens?: number;
-  /** Rows per encoder run. Default 64. */
+  /** Rows per encoder run. Default 64 on CUDA, 16 on CPU and WASM. */
   maxBatchRows?: number;
   threads?: number;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -185,9 +189,10 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   });
 
   let runs = 0;
+  const onGpu = encoders.title.provider === "cuda";
   const encode = makeEncodeFn(tokenizers, encoders, {
-    maxBatchTokens: options.maxBatchTokens ?? 16384,
-    maxBatchRows: options.maxBatchRows ?? 64,
+    maxBatchTokens: options.maxBatchTokens ?? (onGpu ? 16384 : 2048),
+    maxBatchRows: options.maxBatchRows ?? (onGpu ? 64 : 16),
     onRun: () => runs++,
   });
   const scorer = new Scorer(manifest, encode, classifier);

@@ -198,12 +198,13 @@ export function lcsLength(a: readonly number[], b: readonly number[]): number {
 export function ratio(a: string, b: string): number {
   if (a === b) return 100;
   if (a.length === 0 || b.length === 0) return 0;
-  const ca = codePoints(a);
-  const cb = codePoints(b);
-  const total = ca.length + cb.length;
-  const dist = total - 2 * lcsLength(ca, cb);
-  const sim = 1.0 - dist / total;
-  return roundHalfEven(100 * sim);
+  return ratioFromLcs(cpLength(a) + cpLength(b), lcsLength(codePoints(a), codePoints(b)));
+}
+
+/** The ratio for total length `total` (code points, > 0) and LCS length `lcs`, as rapidfuzz computes it. */
+export function ratioFromLcs(total: number, lcs: number): number {
+  const dist = total - 2 * lcs;
+  return roundHalfEven(100 * (1.0 - dist / total));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,13 +5,23 @@
  */
 import { SequenceMatcher } from "./difflib.ts";
 import type { TreeDiff } from "./edittypes/diff.ts";
-import { pythonSetOrder, ratio, splitlines, strip } from "./pycompat.ts";
+import { codePoints, lcsLength, pythonSetOrder, ratioFromLcs, splitlines, strip } from "./pycompat.ts";
 
 export interface TextLists {
   inserts: string[];
   removes: string[];
   changes: Array<[string, string]>;
+  /** Set when the pairing stopped at PAIRING_BUDGET (pathological inputs only). */
+  pairingTruncated?: true;
 }
+
+/**
+ * Safety cap on the sentence pairing: at most this many fuzzy-ratio (LCS) evaluations per changed
+ * section. Python has no cap (a section with thousands of changed lines on both sides costs
+ * |deleted| × |added| ratio calls); beyond the cap the remaining sentences stay unpaired. No fixture
+ * comes near it (docs/featurizer.md).
+ */
+export const PAIRING_BUDGET = 2_000_000;
 
 /** Python `re.split(r"[.!?](?!$)", line)`: `$` also matches before a final newline. */
 const SENTENCE_SPLIT_RE = /[.!?](?!\n?(?![\s\S]))/;
@@ -34,7 +44,12 @@ export const CHANGE_RATIO_THRESHOLD = 60;
 export type PairingOrder = "python" | "insertion";
 
 /** Line diff of one changed section (step 3 of rrml.md §5.3). */
-export function diffLines(prevText: string, currText: string, order: PairingOrder = "python"): TextLists {
+export function diffLines(
+  prevText: string,
+  currText: string,
+  order: PairingOrder = "python",
+  pairingBudget: number = PAIRING_BUDGET,
+): TextLists {
   const oldLines = splitlines(prevText);
   const newLines = splitlines(currText);
   const addedSeq: string[] = [];
@@ -48,10 +63,36 @@ export function diffLines(prevText: string, currText: string, order: PairingOrde
   const deleted = order === "python" ? pythonSetOrder(deletedSeq) : [...new Set(deletedSeq)];
   const seen = new Set<string>();
   const changes: Array<[string, string]> = [];
-  for (const d of deleted) {
+  const cps = new Map<string, number[]>();
+  const cpOf = (s: string): number[] => {
+    let c = cps.get(s);
+    if (!c) {
+      c = codePoints(s);
+      cps.set(s, c);
+    }
+    return c;
+  };
+  let evaluations = 0;
+  let truncated = false;
+  // ratio(d, a) > 60 for d ≠ a, exactly as fuzz.ratio, with an exact shortcut: the LCS is at most the
+  // shorter length, so when even that bound gives ≤ 60 the pair cannot match.
+  const similar = (d: string, a: string): boolean => {
+    if (d.length === 0 || a.length === 0) return false;
+    const cd = cpOf(d);
+    const ca = cpOf(a);
+    const total = cd.length + ca.length;
+    if (ratioFromLcs(total, Math.min(cd.length, ca.length)) <= CHANGE_RATIO_THRESHOLD) return false;
+    evaluations++;
+    return ratioFromLcs(total, lcsLength(cd, ca)) > CHANGE_RATIO_THRESHOLD;
+  };
+  outer: for (const d of deleted) {
     for (const a of added) {
       if (seen.has(d) || seen.has(a)) continue;
-      if (d !== a && ratio(d, a) > CHANGE_RATIO_THRESHOLD) {
+      if (evaluations >= pairingBudget) {
+        truncated = true;
+        break outer;
+      }
+      if (d !== a && similar(d, a)) {
         changes.push([d, a]);
         seen.add(d);
         seen.add(a);
@@ -65,6 +106,7 @@ export function diffLines(prevText: string, currText: string, order: PairingOrde
     inserts: added.filter((a) => !seen.has(a)),
     removes: deleted.filter((d) => !seen.has(d)),
     changes,
+    ...(truncated ? { pairingTruncated: true as const } : {}),
   };
 }
 
@@ -80,6 +122,7 @@ export function textsFromTreeDiff(diff: TreeDiff | null, order: PairingOrder = "
     out.inserts.push(...d.inserts);
     out.removes.push(...d.removes);
     out.changes.push(...d.changes);
+    if (d.pairingTruncated) out.pairingTruncated = true;
   }
   return out;
 }

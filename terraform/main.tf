@@ -13,13 +13,13 @@ locals {
     AWS_REGION                  = var.region
     SQS_QUEUE_URL               = aws_sqs_queue.jobs.url
     SQS_DLQ_URL                 = aws_sqs_queue.dlq.url
-    SQS_VISIBILITY_TIMEOUT_S    = tostring(var.visibility_timeout_seconds)
+    REVRISK_VISIBILITY_TIMEOUT  = tostring(var.visibility_timeout_seconds)
     EVENTGATE_URL               = var.eventgate_url
     EVENTGATE_STREAM            = var.eventgate_stream
     PORT                        = tostring(var.scorer_port)
-    REVRISK_EXECUTION_PROVIDERS = "cuda,cpu"
-    REVRISK_TARGET_LAG_S        = tostring(var.target_lag_seconds)
-    REVRISK_PER_TASK_THROUGHPUT = tostring(var.per_task_throughput)
+    REVRISK_HOST                = "0.0.0.0"
+    REVRISK_PROVIDER            = "cuda"
+    REVRISK_MODEL               = var.model_path
     NVIDIA_DRIVER_CAPABILITIES  = "compute,utility"
   }, var.scorer_environment)
 }

@@ -205,6 +205,12 @@ variable "eventgate_stream" {
   default     = "mediawiki.page_revert_risk_multilingual_prediction_change.v1"
 }
 
+variable "model_path" {
+  type        = string
+  description = "Model bundle directory inside the scorer image (manifest.json, encoders, classifier), e.g. one written by models/convert."
+  default     = "/app/models/revertrisk-multilingual"
+}
+
 variable "scorer_environment" {
   type        = map(string)
   description = "Extra environment variables for the scorer container (merged over the defaults this stack sets)."

@@ -165,4 +165,15 @@ describe("entry names and encoder texts", () => {
       "Includes over 2 dozen references to the book.",
     ]);
   });
+  it("caps the pairing work and leaves the rest unpaired", () => {
+    const prev = Array.from({ length: 30 }, (_, i) => `Old sentence number ${i} here`).join("\n");
+    const curr = Array.from({ length: 30 }, (_, i) => `New sentence number ${i} here`).join("\n");
+    const full = diffLines(prev, curr);
+    expect(full.pairingTruncated).toBeUndefined();
+    expect(full.changes).toHaveLength(30);
+    const cut = diffLines(prev, curr, "python", 5);
+    expect(cut.pairingTruncated).toBe(true);
+    expect(cut.changes.length).toBeLessThan(30);
+    expect(cut.changes.length * 2 + cut.inserts.length + cut.removes.length).toBe(60);
+  });
 });

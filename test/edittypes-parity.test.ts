@@ -130,6 +130,55 @@ describe.each(FILES)("parity: %s", (file) => {
 });
 
 describe("work budget", () => {
+  it("on exhaustion takes Python's timeout path (no node edits, positional section mapping)", () => {
+    // Expected: the unmodified mwedittypes 1.2.1 code with timeout=-1 (its clock fires after the first
+    // keyroot pair), PYTHONHASHSEED=0, run on this project's parse trees through a stand-in for
+    // mwparserfromhell's node API (which reproduces all 504 fixtures). Budget 0 is exhausted after
+    // the first keyroot pair as well.
+    const expected: Record<string, { status: string; actions: Record<string, Record<string, number>> }> = {
+      en_template_param: { status: "ok", actions: {} },
+      en_section_insert: {
+        status: "ok",
+        actions: {
+          Whitespace: { remove: 13 },
+          Punctuation: { remove: 2, change: 2 },
+          Word: { remove: 1, change: 10 },
+          Sentence: { remove: 2, change: 2 },
+          Paragraph: { remove: 1, change: 1 },
+          Section: { change: 1 },
+        },
+      },
+      en_section_remove: { status: "error:IndexError", actions: {} },
+      en_sentence_word_change: {
+        status: "ok",
+        actions: {
+          Word: { change: 1 },
+          Sentence: { change: 1 },
+          Paragraph: { change: 1 },
+          Section: { change: 1 },
+        },
+      },
+      en_page_creation: {
+        status: "ok",
+        actions: {
+          Whitespace: { insert: 19 },
+          Punctuation: { insert: 4 },
+          Word: { insert: 16 },
+          Sentence: { insert: 1 },
+          Paragraph: { insert: 1 },
+          Section: { insert: 1 },
+        },
+      },
+    };
+    const rows = load("handmade").filter((r) => r.id in expected);
+    expect(rows).toHaveLength(5);
+    for (const r of rows) {
+      const { editTypes } = editTypesAndTexts(r.prev, r.curr, r.lang, { budget: 0 });
+      expect(editTypes.budgetExhausted, r.id).toBe(true);
+      expect({ status: editTypes.status, actions: editTypes.actions }, r.id).toEqual(expected[r.id]);
+    }
+  });
+
   it("stays at least 10× above the largest fixture's tree-edit work", () => {
     expect(maxWork * 10).toBeLessThan(DEFAULT_TED_BUDGET);
   });

@@ -79,6 +79,14 @@ export function register(program: Command): void {
         parse: parsePositiveInt,
       }),
     )
+    .addOption(
+      envOption({
+        flags: "--eventstreams-url <url>",
+        description: "live page_change source (Server-Sent Events)",
+        env: ["REVRISK_EVENTSTREAMS"],
+        default: "https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1",
+      }),
+    )
     .addOption(common.port(8080))
     .addOption(
       envOption({
@@ -167,7 +175,7 @@ export function register(program: Command): void {
           model: o.model,
           namespaces: "0",
           maxBodyBytes: 5 * 1024 * 1024,
-          eventstreams: !o.offline,
+          eventstreams: o.offline ? false : o.eventstreamsUrl,
           offline: o.offline,
           log: (line) => log.info(line),
         });

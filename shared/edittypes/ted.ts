@@ -58,11 +58,31 @@ export interface TedResult {
   work: number;
 }
 
-function nodeDistance(n1: TreeNode, n2: TreeNode): number {
-  if (n1.ntype !== n2.ntype) return 10;
-  if (n1.hash === n2.hash) return 0;
-  if (n1.ntype === "Section") return n1.children.length === 0 && n2.children.length === 0 ? 1 : 0;
-  return 1;
+/**
+ * Per-node integer keys so the relabel cost compares numbers, not (possibly long) texts:
+ * type id, hash id, and 1 for a childless Section. Ids are shared between the two trees.
+ */
+function nodeKeys(
+  t: readonly TreeNode[],
+  ids: Map<string, number>,
+): { type: Int32Array; hash: Int32Array; bareSection: Uint8Array } {
+  const id = (s: string): number => {
+    let v = ids.get(s);
+    if (v === undefined) {
+      v = ids.size;
+      ids.set(s, v);
+    }
+    return v;
+  };
+  const type = new Int32Array(t.length);
+  const hash = new Int32Array(t.length);
+  const bareSection = new Uint8Array(t.length);
+  t.forEach((n, i) => {
+    type[i] = id(`t\u0000${n.ntype}`);
+    hash[i] = id(`h\u0000${n.hash}`);
+    bareSection[i] = n.ntype === "Section" && n.children.length === 0 ? 1 : 0;
+  });
+  return { type, hash, bareSection };
 }
 
 function leftmosts(t: readonly TreeNode[]): Int32Array {
@@ -100,6 +120,17 @@ export function treeEditTransactions(
     T.push(null);
     P.push(null);
   }
+  const ids = new Map<string, number>();
+  const k1 = nodeKeys(t1, ids);
+  const k2 = nodeKeys(t2, ids);
+  const sectionType = ids.get("t\u0000Section") ?? -1;
+  /** Relabel cost (edittypes.md §2.6): 10 for a type change, 0 for equal hashes, Section rule, else 1. */
+  const distance = (i: number, j: number): number => {
+    if (k1.type[i] !== k2.type[j]) return 10;
+    if (k1.hash[i] === k2.hash[j]) return 0;
+    if (k1.type[i] === sectionType) return k1.bareSection[i] && k2.bareSection[j] ? 1 : 0;
+    return 1;
+  };
   const lm1 = leftmosts(t1);
   const lm2 = leftmosts(t2);
   const kr1s = keyroots(t1);
@@ -122,19 +153,18 @@ export function treeEditTransactions(
       }
       for (let i = l1; i <= kr1; i++) {
         const im1 = i === l1 ? -1 : i - 1;
-        const a = t1[i]!;
         const onPath1 = lm1[i] === l1;
-        const k1 = lm1[i]! - 1 < l1 ? -1 : lm1[i]! - 1;
+        const f1 = lm1[i]! - 1 < l1 ? -1 : lm1[i]! - 1;
         for (let j = l2; j <= kr2; j++) {
           const jm1 = j === l2 ? -1 : j - 1;
-          const rem = T[(im1 + 1) * W + (j + 1)] ?? null;
-          const ins = T[(i + 1) * W + (jm1 + 1)] ?? null;
+          const rem = T[(im1 + 1) * W + (j + 1)] as PList | null;
+          const ins = T[(i + 1) * W + (jm1 + 1)] as PList | null;
           const remCost = len(rem) + 1;
           const insCost = len(ins) + 1;
           const cell = (i + 1) * W + (j + 1);
           if (onPath1 && lm2[j] === l2) {
-            const chg = T[(im1 + 1) * W + (jm1 + 1)] ?? null;
-            const d = nodeDistance(a, t2[j]!);
+            const chg = T[(im1 + 1) * W + (jm1 + 1)] as PList | null;
+            const d = distance(i, j);
             const chgCost = len(chg) + d;
             let out: PList | null;
             if (remCost <= insCost && remCost <= chgCost) out = append(rem, (i + 1) * W);
@@ -143,9 +173,9 @@ export function treeEditTransactions(
             T[cell] = out;
             P[cell] = out;
           } else {
-            const k2 = lm2[j]! - 1 < l2 ? -1 : lm2[j]! - 1;
-            const chg = T[(k1 + 1) * W + (k2 + 1)] ?? null;
-            const tree = P[cell] ?? null;
+            const f2 = lm2[j]! - 1 < l2 ? -1 : lm2[j]! - 1;
+            const chg = T[(f1 + 1) * W + (f2 + 1)] as PList | null;
+            const tree = P[cell] as PList | null;
             const chgCost = len(chg) + len(tree);
             let out: PList | null;
             if (remCost <= insCost && remCost <= chgCost) out = append(rem, (i + 1) * W);
