@@ -541,6 +541,7 @@ describe("backfill from XML dumps, scored in-process into the EventGate sink", (
         sink: recordingSink,
         client,
         userGroups: false,
+        tags: false,
         checkpointPath,
         featuresFile,
         batchSize: 16,

@@ -136,6 +136,7 @@ export interface BackfillCliOptions {
   schemaVersion: string;
   withFeatures?: boolean;
   userGroups: boolean;
+  tags: boolean;
   progress: "auto" | "bar" | "log" | "none";
   logInterval: number;
 }
@@ -230,6 +231,7 @@ export async function backfillCommand(
         service: runtime.service,
         client: runtime.mediawiki,
         userGroups: o.userGroups,
+        tags: o.tags,
         sink: new EventGateClient({ url: o.eventgateUrl }),
         predictionOptions: { stream: o.eventgateStream, schemaVersion: o.schemaVersion },
         featuresFile: o.withFeatures
@@ -332,6 +334,7 @@ export function register(program: Command): void {
       "dump: also write the classifier features to <data-dir>/features/<input>.jsonl",
     )
     .option("--no-user-groups", "dump: do not fetch the editors' groups from MediaWiki (list=users)")
+    .option("--no-tags", "dump: do not fetch the revisions' change tags from MediaWiki (prop=revisions)")
     .addOption(
       new Option("--progress <mode>", "progress display")
         .choices(["auto", "bar", "log", "none"])

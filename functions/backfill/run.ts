@@ -87,6 +87,8 @@ export interface BackfillOptions {
   featuresFile?: string;
   /** dump: fetch the editors' groups from MediaWiki (`list=users`). Default true when a client is given. */
   userGroups?: boolean;
+  /** dump: fetch the revisions' change tags from MediaWiki (prop=revisions, no content). Default true when a client is given. */
+  tags?: boolean;
   /** No checkpoint when absent. */
   checkpointPath?: string;
   /** Ignore (and overwrite) an existing checkpoint. */
@@ -850,7 +852,11 @@ async function* dumpUnits(
   }
 }
 
-function dumpRevisionData(row: DumpRow, groups: string[] | undefined): RevisionData {
+function dumpRevisionData(
+  row: DumpRow,
+  groups: string[] | undefined,
+  tags: string[] | undefined,
+): RevisionData {
   const r = row.revision;
   const prev = row.previous!;
   const userId = r.contributor.id ?? 0;
@@ -863,8 +869,8 @@ function dumpRevisionData(row: DumpRow, groups: string[] | undefined): RevisionD
     parentText: prev.text ?? "",
     bytes: r.bytes,
     parentBytes: prev.bytes,
-    // Dumps carry no change tags.
-    tags: [],
+    // Dumps carry no change tags: from MediaWiki when fetched, else none.
+    tags: tags ?? [],
     timestamp: r.timestamp,
     parentTimestamp: prev.timestamp,
     pageId: row.page.id,
@@ -885,7 +891,19 @@ async function processDumpUnit(ctx: SourceContext, u: Unit<DumpRow>, signal: Abo
     o.client && (o.userGroups ?? true)
       ? await groupsFor(o.client, wiki, userIds, signal)
       : new Map<number, string[]>();
-  const data = u.items.map((r) => dumpRevisionData(r, groups.get(r.revision.contributor.id ?? 0)));
+  const tags = new Map<number, string[]>();
+  if (o.client && (o.tags ?? true)) {
+    const meta = await fetchRevisionFacts(
+      o.client,
+      wiki,
+      u.items.map((r) => r.revision.id),
+      signal,
+    );
+    for (const [id, m] of meta) if (m.facts.tags) tags.set(id, m.facts.tags);
+  }
+  const data = u.items.map((r) =>
+    dumpRevisionData(r, groups.get(r.revision.contributor.id ?? 0), tags.get(r.revision.id)),
+  );
   const outcomes = await o.service!.scoreRevisionData(data, { signal });
   const manifest = o.service!.manifest;
   const now = o.now?.() ?? new Date();
