@@ -478,6 +478,7 @@ async function* fileUnits(
     return { items: [], position: p ?? { offset: 0, line: 0 }, keys: [], counters: emptyCounters() };
   }
   let shown = 0;
+  let sinceYield = 0;
   for await (const line of readLines(path, { start: start?.offset, line: start?.line })) {
     let parsed;
     try {
@@ -509,7 +510,9 @@ async function* fileUnits(
     }
     cur.position = { offset: line.end, line: line.number, ...(columns ? { columns } : {}) };
     cur.fraction = size ? line.end / size : undefined;
-    if (cur.items.length >= batch) {
+    // Long stretches of skipped lines still advance the checkpoint (an empty unit every 1000 lines).
+    if (cur.items.length >= batch || ++sinceYield >= 1000) {
+      sinceYield = 0;
       yield cur;
       cur = newUnit(cur.position as FilePosition);
     }
