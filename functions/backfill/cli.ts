@@ -1,0 +1,373 @@
+/**
+ * `revrisk backfill`: enqueue (or, for XML dumps, score in-process) past revisions. See
+ * docs/backfill.md and functions/backfill/run.ts.
+ *
+ *   revrisk backfill revisions.csv                       # wiki,rev_id rows (CSV/TSV/JSONL)
+ *   revrisk backfill --wiki enwiki --from 2026-10-01 --to 2026-11-01
+ *   revrisk backfill enwiki-20261101-pages-meta-history1.xml.bz2 --eventgate-url http://…/v1/events
+ */
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { basename, join, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { openQueue } from "../ingest/node.ts";
+import { common, envOption, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, mediawikiApiBase } from "../runtime-node.ts";
+import { EventGateClient } from "../../shared/eventgate-client.ts";
+import { MediaWikiClient, mediaWikiOptionsFromEnv } from "../../shared/mediawiki.ts";
+import type { Provider } from "../../shared/encoders.ts";
+import { formatDuration, type ProgressSnapshot } from "../../shared/backfill-core.ts";
+import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
+
+/** The part of cli-progress (no bundled types) used here. */
+interface CliProgressBar {
+  start(total: number, value: number, payload?: Record<string, unknown>): void;
+  update(value: number, payload?: Record<string, unknown>): void;
+  stop(): void;
+}
+interface CliProgressModule {
+  SingleBar: new (options: Record<string, unknown>, preset?: unknown) => CliProgressBar;
+  Presets: { shades_classic: unknown };
+}
+
+export interface ProgressReporter {
+  update(p: ProgressSnapshot): void;
+  stop(): void;
+}
+
+/**
+ * A cli-progress bar with rate and ETA on a TTY; otherwise a log line every `intervalMs`
+ * (`backfill: 12345 done, 67 skipped, 450.2/s, 34.5%, ETA 1h02m`).
+ */
+export function progressReporter(options: {
+  tty: boolean;
+  log: (line: string) => void;
+  intervalMs?: number;
+  stream?: NodeJS.WritableStream;
+}): ProgressReporter {
+  const line = (p: ProgressSnapshot) =>
+    `backfill: ${p.done} done, ${p.skipped} skipped, ${p.rate.toFixed(1)}/s` +
+    (p.fraction !== undefined ? `, ${(p.fraction * 100).toFixed(1)}%, ETA ${formatDuration(p.etaS)}` : "");
+  if (!options.tty) {
+    const interval = options.intervalMs ?? 10_000;
+    let last = 0;
+    let latest: ProgressSnapshot | undefined;
+    return {
+      update(p) {
+        latest = p;
+        if (Date.now() - last >= interval) {
+          last = Date.now();
+          options.log(line(p));
+        }
+      },
+      stop() {
+        if (latest) options.log(line(latest));
+      },
+    };
+  }
+  const require = createRequire(import.meta.url);
+  const cp = require("cli-progress") as CliProgressModule;
+  const bar = new cp.SingleBar(
+    {
+      format: "backfill [{bar}] {pct} | {done} done, {skipped} skipped | {rate}/s | ETA {eta_h}",
+      hideCursor: true,
+      stream: options.stream ?? process.stderr,
+      etaBuffer: 50,
+    },
+    cp.Presets.shades_classic,
+  );
+  let started = false;
+  const payload = (p: ProgressSnapshot) => ({
+    pct: p.fraction !== undefined ? `${(p.fraction * 100).toFixed(1)}%` : "?",
+    done: p.done,
+    skipped: p.skipped,
+    rate: p.rate.toFixed(1),
+    eta_h: formatDuration(p.etaS),
+  });
+  return {
+    update(p) {
+      const v = Math.round((p.fraction ?? 0) * 1000);
+      if (!started) {
+        bar.start(1000, v, payload(p));
+        started = true;
+      } else bar.update(v, payload(p));
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+const DUMP_RE = /\.xml(\.gz|\.bz2)?$/i;
+
+/** The default checkpoint file of a source: `<data-dir>/backfill/<name>.checkpoint.json`. */
+export function defaultCheckpointPath(dataDir: string, source: BackfillSource): string {
+  let name: string;
+  if (source.kind === "api") name = `${source.wiki}-${source.from}-${source.to}`.replace(/[^\w.-]+/g, "_");
+  else {
+    const h = createHash("sha1").update(resolve(source.path)).digest("hex").slice(0, 8);
+    name = `${basename(source.path).replace(/[^\w.-]+/g, "_")}-${h}`;
+  }
+  return join(dataDir, "backfill", `${name}.checkpoint.json`);
+}
+
+export interface BackfillCliOptions {
+  wiki?: string;
+  from?: string;
+  to?: string;
+  checkpoint?: string;
+  restart?: boolean;
+  dryRun?: boolean;
+  batchSize?: number;
+  concurrency: number;
+  namespaces: string;
+  keepPageCreations?: boolean;
+  skipInvalid?: boolean;
+  queueUrl?: string;
+  dlqUrl?: string;
+  sqsEndpoint?: string;
+  dataDir: string;
+  mediawikiUrl?: string;
+  forceHttp?: boolean;
+  model: string;
+  provider: string;
+  eventgateUrl?: string;
+  eventgateStream: string;
+  schemaVersion: string;
+  withFeatures?: boolean;
+  userGroups: boolean;
+  tags: boolean;
+  progress: "auto" | "bar" | "log" | "none";
+  logInterval: number;
+}
+
+export function sourceOf(file: string | undefined, o: BackfillCliOptions): BackfillSource {
+  if (file && DUMP_RE.test(file)) return { kind: "dump", path: file, wiki: o.wiki, from: o.from, to: o.to };
+  if (file) {
+    if (o.wiki || o.from || o.to)
+      throw new BackfillInputError(
+        "--wiki/--from/--to enumerate the API; do not combine them with a list file",
+      );
+    return { kind: "file", path: file };
+  }
+  if (!o.wiki || !o.from || !o.to)
+    throw new BackfillInputError(
+      "give a list file (wiki,rev_id rows), an XML dump (.xml, .xml.gz, .xml.bz2), or --wiki, --from and --to",
+    );
+  return { kind: "api", wiki: o.wiki, from: o.from, to: o.to };
+}
+
+function summary(r: BackfillReport): string {
+  const parts = [
+    `${r.dryRun ? "would process" : r.source.kind === "dump" ? "scored" : "enqueued"} ${r.run.done}`,
+  ];
+  const sk = Object.entries(r.run.skipped);
+  if (sk.length) parts.push(`skipped ${sk.map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  const fl = Object.entries(r.run.failed);
+  if (fl.length) parts.push(`failed ${fl.map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  if (r.resumed) parts.push(`total with earlier runs ${r.counters.done}`);
+  parts.push(`in ${formatDuration(r.durationS)}`);
+  return `backfill ${r.completed ? "complete" : "interrupted"}: ${parts.join("; ")}`;
+}
+
+/** Runs the command; returns the exit code (0 complete, 130 interrupted, 1 error). */
+export async function backfillCommand(
+  file: string | undefined,
+  o: BackfillCliOptions,
+  io: { log: (l: string) => void; signal?: AbortSignal; tty?: boolean } = { log: (l) => console.error(l) },
+): Promise<number> {
+  const closers: Array<() => Promise<void>> = [];
+  let reporter: ProgressReporter | undefined;
+  let checkpointPath: string | undefined;
+  try {
+    const source = sourceOf(file, o);
+    const namespaces = o.namespaces.split(",").map((n) => {
+      const v = Number(n.trim());
+      if (!Number.isInteger(v))
+        throw new BackfillInputError(`--namespaces: ${JSON.stringify(n)} is not a namespace number`);
+      return v;
+    });
+    const client = new MediaWikiClient({
+      ...mediaWikiOptionsFromEnv(process.env),
+      apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false),
+    });
+    checkpointPath = o.checkpoint ?? defaultCheckpointPath(o.dataDir, source);
+    const mode = o.progress === "auto" ? ((io.tty ?? process.stderr.isTTY) ? "bar" : "log") : o.progress;
+    reporter =
+      mode === "none"
+        ? undefined
+        : progressReporter({ tty: mode === "bar", log: io.log, intervalMs: o.logInterval * 1000 });
+    const common = {
+      source,
+      checkpointPath,
+      restart: o.restart,
+      dryRun: o.dryRun,
+      batchSize: o.batchSize,
+      concurrency: o.concurrency,
+      namespaces,
+      keepPageCreations: o.keepPageCreations,
+      skipInvalid: o.skipInvalid,
+      signal: io.signal,
+      onProgress: (p: ProgressSnapshot) => reporter?.update(p),
+      log: io.log,
+    };
+    let report: BackfillReport;
+    if (source.kind === "dump" && !o.dryRun) {
+      if (!o.eventgateUrl)
+        throw new BackfillInputError(
+          "--eventgate-url (or EVENTGATE_URL) is required for a dump: its revisions are scored here and the prediction events POSTed there",
+        );
+      const log = createLogger("backfill");
+      const runtime = await createRuntime({
+        model: o.model,
+        provider: o.provider as Provider,
+        mediawikiUrl: o.mediawikiUrl,
+        forceHttp: o.forceHttp,
+        log,
+      });
+      closers.push(() => runtime.close());
+      report = await runBackfill({
+        ...common,
+        service: runtime.service,
+        client: runtime.mediawiki,
+        userGroups: o.userGroups,
+        tags: o.tags,
+        sink: new EventGateClient({ url: o.eventgateUrl }),
+        predictionOptions: { stream: o.eventgateStream, schemaVersion: o.schemaVersion },
+        featuresFile: o.withFeatures
+          ? join(o.dataDir, "features", `${basename(checkpointPath, ".checkpoint.json")}.jsonl`)
+          : undefined,
+      });
+    } else {
+      const queue = o.dryRun
+        ? undefined
+        : openQueue({
+            queueUrl: o.queueUrl,
+            dlqUrl: o.dlqUrl,
+            sqsEndpoint: o.sqsEndpoint,
+            dataDir: o.dataDir,
+          });
+      if (queue) closers.push(() => queue.close());
+      report = await runBackfill({ ...common, queue, client });
+    }
+    reporter?.stop();
+    io.log(summary(report));
+    if (!report.completed && !report.dryRun)
+      io.log(`backfill: rerun the same command to resume (checkpoint ${checkpointPath})`);
+    return report.completed ? 0 : 130;
+  } catch (e) {
+    reporter?.stop();
+    io.log(`revrisk backfill: ${(e as Error).message}`);
+    if (!(e instanceof BackfillInputError) && !o.dryRun)
+      io.log(`backfill: the checkpoint (${checkpointPath}) holds the work done; rerun to resume`);
+    return 1;
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("backfill")
+    .argument(
+      "[input]",
+      "list file of wiki,rev_id rows (CSV, TSV, JSON Lines) or an XML dump (.xml, .xml.gz, .xml.bz2)",
+    )
+    .description(
+      "reprocess past revisions: enqueue them for scoring (list file, or --wiki/--from/--to through the MediaWiki API), or score an XML dump in-process and POST the events to EventGate; resumable",
+    )
+    .option("--wiki <wiki>", "wiki to enumerate (enwiki or en); for a dump, overrides its <dbname>")
+    .option("--from <date>", "start of the time range (inclusive, ISO 8601)")
+    .option("--to <date>", "end of the time range (exclusive, ISO 8601)")
+    .option("--checkpoint <file>", "checkpoint file (default <data-dir>/backfill/<input>.checkpoint.json)")
+    .option("--restart", "ignore an existing checkpoint and start over")
+    .option("--dry-run", "count what would be processed; no queue, no scoring, no checkpoint")
+    .addOption(
+      envOption({
+        flags: "--batch-size <n>",
+        description: "revisions per unit of work (default 100; 32 for dumps)",
+        env: ["REVRISK_BACKFILL_BATCH"],
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: "--concurrency <n>",
+        description: "units of work in flight",
+        env: ["REVRISK_BACKFILL_CONCURRENCY"],
+        default: 4,
+        parse: parsePositiveInt,
+      }),
+    )
+    .option("--namespaces <list>", "namespaces to keep", "0")
+    .option("--keep-page-creations", "also process page creations (the model does not handle them)")
+    .option(
+      "--skip-invalid",
+      "list file: skip unreadable lines (logged with their line numbers) instead of stopping",
+    )
+    .addOption(common.queueUrl())
+    .addOption(
+      envOption({
+        flags: "--dlq-url <url>",
+        description: "SQS dead-letter queue URL",
+        env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
+      }),
+    )
+    .addOption(common.sqsEndpoint())
+    .addOption(common.dataDir())
+    .addOption(common.mediawikiUrl())
+    .addOption(common.forceHttp())
+    .addOption(common.model())
+    .addOption(common.provider())
+    .addOption(common.eventgateUrl())
+    .addOption(common.eventgateStream())
+    .addOption(
+      envOption({
+        flags: "--schema-version <v>",
+        description: "prediction event schema version (dumps)",
+        env: ["REVRISK_SCHEMA_VERSION"],
+        default: "1.1.0",
+      }),
+    )
+    .option(
+      "--with-features",
+      "dump: also write the classifier features to <data-dir>/features/<input>.jsonl",
+    )
+    .option("--no-user-groups", "dump: do not fetch the editors' groups from MediaWiki (list=users)")
+    .option("--no-tags", "dump: do not fetch the revisions' change tags from MediaWiki (prop=revisions)")
+    .addOption(
+      new Option("--progress <mode>", "progress display")
+        .choices(["auto", "bar", "log", "none"])
+        .default("auto"),
+    )
+    .addOption(
+      envOption({
+        flags: "--log-interval <s>",
+        description: "seconds between progress log lines when not on a TTY",
+        env: ["REVRISK_BACKFILL_LOG_INTERVAL"],
+        default: 10,
+        parse: parsePositiveInt,
+      }),
+    )
+    .action(async (input: string | undefined, o: BackfillCliOptions) => {
+      const controller = new AbortController();
+      let interrupted = false;
+      const onSignal = () => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        console.error("\nbackfill: stopping after the work in flight (press Ctrl-C again to quit at once)…");
+        controller.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        process.exitCode = await backfillCommand(input, o, {
+          log: (l) => console.error(l),
+          signal: controller.signal,
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}
