@@ -17,6 +17,9 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import("../functions/scorer/cli.ts"),
   () => import("../functions/features/cli.ts"),
   () => import("../functions/score/cli.ts"),
+  () => import("../functions/backfill/cli.ts"),
+  () => import("../functions/sql/cli.ts"),
+  () => import("../functions/status/cli.ts"),
   () => import("../infra/mw-fixture-cli.ts"),
   () => import("../infra/eventgate-sink-cli.ts"),
 ];

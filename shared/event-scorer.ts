@@ -31,6 +31,8 @@ export interface EventScorerDeps {
   ack: (message: ReceivedMessage) => Promise<void>;
   /** Moves a message to the dead-letter queue with a reason (and removes it from the main queue). */
   deadLetter: (message: ReceivedMessage, reason: string) => Promise<void>;
+  /** Called once EventGate accepted a prediction event (e.g. to keep its feature vector). */
+  onPublished?: (event: Record<string, unknown>, scored: ScoredItem) => void;
   /** Counts outcomes by kind and reason (metrics). */
   count?: (outcome: "published" | "skipped" | "dead_lettered" | "retry", reason: string) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
@@ -158,6 +160,7 @@ export class EventScorer {
       return "retry";
     }
     if (posted.ok) {
+      this.deps.onPublished?.(built.event, outcome!.result);
       await this.deps.ack(message);
       this.deps.count?.("published", "ok");
       return "acked";

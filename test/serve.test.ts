@@ -53,9 +53,38 @@ describe("revrisk serve --offline", () => {
     expect(row!.wikis).toBeGreaterThan(5);
     expect(row!.lo).toBeLessThan(row!.hi);
     conn.closeSync();
+    db.closeSync();
     expect(existsSync(join(dir, "status.json"))).toBe(true);
     const status = JSON.parse(readFileSync(join(dir, "status.json"), "utf8"));
     expect(status.workers).toBeGreaterThanOrEqual(1);
+
+    // The results are queryable by SQL and exportable with their features.
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["bin/revrisk.ts", ...args], { encoding: "utf8", timeout: 60_000 });
+    const q = cli(
+      "sql",
+      "SELECT COUNT(*)::INTEGER AS n FROM predictions",
+      "--data-dir",
+      dir,
+      "--format",
+      "json",
+    );
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout.trim().split("\n")[0]!)).toEqual({ n: published });
+    const out = join(dir, "parquet");
+    const x = cli("sql", "--export", out, "--with-features", "--data-dir", dir);
+    expect(x.status, x.stderr).toBe(0);
+    const check = await (await DuckDBInstance.create(":memory:")).connect();
+    const pq = await check.runAndReadAll(
+      `SELECT COUNT(*)::INTEGER AS n, COUNT(DISTINCT wiki_id)::INTEGER AS w FROM read_parquet('${out}/**/*.parquet', hive_partitioning = true)`,
+    );
+    const [p] = pq.getRowObjectsJson() as Array<Record<string, number>>;
+    expect(p!.n).toBe(published);
+    const st = cli("status", "--data-dir", dir, "--json");
+    expect(st.status, st.stderr).toBe(0);
+    const shown = JSON.parse(st.stdout);
+    expect(shown).toMatchObject({ queue: { depth: { visible: 0, inFlight: 0 } }, workers: { stale: false } });
+    expect(shown.workers.count).toBeGreaterThanOrEqual(1);
   }, 260_000);
 
   it("says within seconds that the live sources are unreachable and suggests --offline", () => {

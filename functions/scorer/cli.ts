@@ -10,7 +10,9 @@ import { common, envOption, parsePositiveInt } from "../options.ts";
 import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
 import type { Provider } from "../../shared/encoders.ts";
-import { startScorerWorker } from "./node.ts";
+import { join } from "node:path";
+import { startMonitor } from "./monitor.ts";
+import { startScorerWorker, type ScorerWorker } from "./node.ts";
 
 export function register(program: Command): void {
   program
@@ -71,6 +73,12 @@ export function register(program: Command): void {
     )
     .addOption(common.port(8080))
     .addOption(common.host())
+    .addOption(
+      new Option(
+        "--with-features",
+        "also keep each prediction's feature vector in <data-dir>/features/*.jsonl",
+      ),
+    )
     .addOption(new Option("--no-api", "do not serve the on-demand API (health endpoints included)"))
     .action(async (o) => {
       const log = createLogger("scorer");
@@ -93,7 +101,14 @@ export function register(program: Command): void {
         sqsEndpoint: o.sqsEndpoint,
         dataDir: o.dataDir,
       });
-      const worker = startScorerWorker({
+      let worker: ScorerWorker | undefined;
+      const monitor = startMonitor({
+        queue,
+        worker: () => worker,
+        statusPath: join(o.dataDir, "status.json"),
+        log,
+      });
+      worker = startScorerWorker({
         service: runtime.service,
         queue,
         eventgate: new EventGateClient({ url: o.eventgateUrl }),
@@ -103,7 +118,11 @@ export function register(program: Command): void {
         pollers: o.pollers,
         visibilityTimeoutS: o.visibilityTimeout,
         waitS: o.wait,
-        count: (outcome, reason) => log.debug({ outcome, reason }, "message"),
+        featuresDir: o.withFeatures ? join(o.dataDir, "features") : undefined,
+        count: (outcome, reason) => {
+          monitor.count(outcome, reason);
+          log.debug({ outcome, reason }, "message");
+        },
         log: (level, msg, fields) => log[level](fields ?? {}, msg),
       });
       const api = o.api
@@ -121,7 +140,8 @@ export function register(program: Command): void {
         : undefined;
       log.info({ queue: queue.kind, pollers: o.pollers, api: api?.url }, "scorer running");
       onShutdown(log, async () => {
-        await worker.stop();
+        monitor.stop();
+        await worker!.stop();
         await api?.stop();
         await runtime.close();
         await queue.close();

@@ -7,6 +7,8 @@
  *  - Embedded queue: shared/poller.ts pollers with heartbeats; each message is acked when final.
  */
 import type { Message } from "@aws-sdk/client-sqs";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { Consumer } from "sqs-consumer";
 import type { Manifest } from "../../shared/bundle.ts";
 import type { EventGateClient } from "../../shared/eventgate-client.ts";
@@ -15,6 +17,7 @@ import { Poller } from "../../shared/poller.ts";
 import { buildPredictionEvent } from "../../shared/prediction-event.ts";
 import { decodeMessage, type Queue, type ReceivedMessage } from "../../shared/queue.ts";
 import type { SqsQueue } from "../../shared/queue-sqs.ts";
+import type { ScoredItem } from "../../shared/scorer.ts";
 import type { ScoringService } from "../../shared/service.ts";
 
 export interface ScorerWorkerOptions {
@@ -30,6 +33,8 @@ export interface ScorerWorkerOptions {
   visibilityTimeoutS?: number;
   /** Long-poll wait. Default 20 s for SQS, 1 s embedded. */
   waitS?: number;
+  /** Append `{meta_id, wiki_id, rev_id, model_version, features}` per published event to `<dir>/<pid>.jsonl`. */
+  featuresDir?: string;
   count?: (outcome: string, reason: string) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -64,6 +69,24 @@ export function toPostOutcomes(
   return out;
 }
 
+/** Appends each published prediction's features as a JSON line (for Parquet export with features). */
+export function featureWriter(dir: string): (event: Record<string, unknown>, scored: ScoredItem) => void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${process.pid}.jsonl`);
+  return (event, scored) => {
+    const meta = event.meta as { id?: string } | undefined;
+    const pc = event.predicted_classification as { model_version?: string } | undefined;
+    const line = {
+      meta_id: meta?.id,
+      wiki_id: event.wiki_id,
+      rev_id: (event.revision as { rev_id?: number } | undefined)?.rev_id,
+      model_version: pc?.model_version,
+      features: scored.features,
+    };
+    appendFileSync(path, JSON.stringify(line) + "\n");
+  };
+}
+
 export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
   const isSqs = o.queue.kind === "sqs";
   const visibilityTimeoutS = o.visibilityTimeoutS ?? 60;
@@ -89,6 +112,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     // SQS: sqs-consumer deletes the messages the batch handler returns; embedded: ack at once.
     ack: isSqs ? async () => {} : (m) => o.queue.ack(m.receiptHandle),
     deadLetter: (m, reason) => o.queue.sendToDlq(m.body, reason, m.receiptHandle),
+    onPublished: o.featuresDir ? featureWriter(o.featuresDir) : undefined,
     count: o.count,
     log: o.log,
   });

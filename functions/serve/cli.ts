@@ -5,7 +5,7 @@
  * EventGate-compatible sink storing predictions in DuckDB, plus the on-demand API.
  * `--offline` replaces the live sources by a replay and an in-process MediaWiki fixture server.
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { startApiServer } from "../api/node.ts";
@@ -13,25 +13,13 @@ import { runIngest } from "../ingest/cli.ts";
 import { openQueue } from "../ingest/node.ts";
 import { common, envOption, parsePort, parsePositiveInt } from "../options.ts";
 import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
-import { startScorerWorker } from "../scorer/node.ts";
+import { startScorerWorker, type ScorerWorker } from "../scorer/node.ts";
+import { startMonitor } from "../scorer/monitor.ts";
 import { startEventGateSink } from "../../infra/eventgate-sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../infra/mw-fixture-server.ts";
 import { pageChangeEventsFromStore } from "../../infra/replay.ts";
-import { createAutoscaler, ewma } from "../../shared/autoscaling.ts";
 import type { Provider } from "../../shared/encoders.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
-
-/** The status file `revrisk status` reads. */
-export interface ServeStatus {
-  workers: number;
-  backlog: { visible: number; inFlight: number; dead?: number };
-  /** Messages finished per second (EWMA). */
-  rate: number;
-  published: number;
-  skipped: number;
-  updatedAt: string;
-  pid: number;
-}
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")
@@ -192,28 +180,14 @@ export function register(program: Command): void {
       }
 
       const queue = openQueue({ dataDir });
-      let published = 0;
-      let skipped = 0;
-      let finished = 0;
-      const worker = startScorerWorker({
-        service: runtime.service,
-        queue,
-        eventgate: new EventGateClient({ url: sink.eventsUrl }),
-        manifest: runtime.model.manifest,
-        stream: o.eventgateStream,
-        pollers: 1,
-        waitS: 1,
-        count: (outcome) => {
-          finished++;
-          if (outcome === "published") published++;
-          if (outcome === "skipped") skipped++;
-        },
-        log: (level, msg, fields) => log[level](fields ?? {}, msg),
-      });
-
+      let worker: ScorerWorker | undefined;
       // In-process autoscaling: the same policy as the deployment, applied to the poller pool.
-      const scaler = createAutoscaler(
-        {
+      const monitor = startMonitor({
+        queue,
+        worker: () => worker,
+        statusPath: join(dataDir, "status.json"),
+        log,
+        scaling: {
           minWorkers: 1,
           maxWorkers: o.maxWorkers,
           targetLagSeconds: 30,
@@ -221,48 +195,19 @@ export function register(program: Command): void {
           scaleInCooldownSeconds: 30,
           idleToMinSeconds: 60,
         },
-        1,
-      );
-      let rate = 0;
-      let lastFinished = 0;
-      let lastT = performance.now() / 1000;
-      const statusPath = join(dataDir, "status.json");
-      const tick = setInterval(async () => {
-        try {
-          const now = performance.now() / 1000;
-          const sample = (finished - lastFinished) / Math.max(1e-3, now - lastT);
-          rate = ewma(rate, sample, now - lastT, 30) ?? rate;
-          lastFinished = finished;
-          lastT = now;
-          const depth = await queue.depth();
-          const d = scaler.step({
-            now,
-            visible: depth.visible,
-            inFlight: depth.inFlight,
-            throughputPerWorker: worker.pollers() ? rate / worker.pollers() : undefined,
-          });
-          if (d.workers !== worker.pollers()) {
-            log.info(
-              { from: worker.pollers(), to: d.workers, reason: d.reason, backlog: depth },
-              "scaling scorer pollers",
-            );
-            await worker.setPollers(d.workers);
-          }
-          const status: ServeStatus = {
-            workers: worker.pollers(),
-            backlog: depth,
-            rate,
-            published,
-            skipped,
-            updatedAt: new Date().toISOString(),
-            pid: process.pid,
-          };
-          writeFileSync(statusPath + ".tmp", JSON.stringify(status));
-          renameSync(statusPath + ".tmp", statusPath);
-        } catch (err) {
-          log.warn({ err: String(err) }, "status/autoscaling tick failed");
-        }
-      }, 2000);
+      });
+      worker = startScorerWorker({
+        service: runtime.service,
+        queue,
+        eventgate: new EventGateClient({ url: sink.eventsUrl }),
+        manifest: runtime.model.manifest,
+        stream: o.eventgateStream,
+        pollers: 1,
+        waitS: 1,
+        featuresDir: o.withFeatures ? join(dataDir, "features") : undefined,
+        count: (outcome, reason) => monitor.count(outcome, reason),
+        log: (level, msg, fields) => log[level](fields ?? {}, msg),
+      });
 
       const api = await startApiServer({
         service: runtime.service,
@@ -273,9 +218,9 @@ export function register(program: Command): void {
       });
 
       const stop = async () => {
-        clearInterval(tick);
+        monitor.stop();
         await ingest.close();
-        await worker.stop();
+        await worker!.stop();
         await api.stop();
         await runtime.close();
         await queue.close();
@@ -316,10 +261,10 @@ export function register(program: Command): void {
         }
         log.info({ accepted, replayed: events.length }, "replay finished");
         if (o.exitWhenDone) {
-          while (finished < accepted) await new Promise((r) => setTimeout(r, 500));
+          while (monitor.finished < accepted) await new Promise((r) => setTimeout(r, 500));
           const stats = await sink.db.stats();
           console.error(
-            `scored ${finished} revisions: ${published} predictions published (${stats.rows} rows in the results table), ${skipped} skipped`,
+            `scored ${monitor.finished} revisions: ${monitor.published} predictions published (${stats.rows} rows in the results table), ${monitor.skipped} skipped`,
           );
           await stop();
           process.exit(0);
