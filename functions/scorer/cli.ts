@@ -101,14 +101,13 @@ export function register(program: Command): void {
         sqsEndpoint: o.sqsEndpoint,
         dataDir: o.dataDir,
       });
-      let worker: ScorerWorker | undefined;
       const monitor = startMonitor({
         queue,
         worker: () => worker,
         statusPath: join(o.dataDir, "status.json"),
         log,
       });
-      worker = startScorerWorker({
+      const worker: ScorerWorker = startScorerWorker({
         service: runtime.service,
         queue,
         eventgate: new EventGateClient({ url: o.eventgateUrl }),
@@ -141,7 +140,7 @@ export function register(program: Command): void {
       log.info({ queue: queue.kind, pollers: o.pollers, api: api?.url }, "scorer running");
       onShutdown(log, async () => {
         monitor.stop();
-        await worker!.stop();
+        await worker.stop();
         await api?.stop();
         await runtime.close();
         await queue.close();

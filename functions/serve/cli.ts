@@ -180,7 +180,6 @@ export function register(program: Command): void {
       }
 
       const queue = openQueue({ dataDir });
-      let worker: ScorerWorker | undefined;
       // In-process autoscaling: the same policy as the deployment, applied to the poller pool.
       const monitor = startMonitor({
         queue,
@@ -196,7 +195,7 @@ export function register(program: Command): void {
           idleToMinSeconds: 60,
         },
       });
-      worker = startScorerWorker({
+      const worker: ScorerWorker = startScorerWorker({
         service: runtime.service,
         queue,
         eventgate: new EventGateClient({ url: sink.eventsUrl }),
@@ -220,7 +219,7 @@ export function register(program: Command): void {
       const stop = async () => {
         monitor.stop();
         await ingest.close();
-        await worker!.stop();
+        await worker.stop();
         await api.stop();
         await runtime.close();
         await queue.close();
