@@ -127,6 +127,19 @@ export const common = {
       description: "SQS queue URL (omit for the embedded local queue)",
       env: ["REVRISK_QUEUE_URL", "SQS_QUEUE_URL"],
     }),
+  dlqUrl: () =>
+    envOption({
+      flags: "--dlq-url <url>",
+      description: "SQS dead-letter queue URL",
+      env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
+    }),
+  schemaVersion: () =>
+    envOption({
+      flags: "--schema-version <v>",
+      description: "prediction event schema version (1.0.0 … 1.3.0; the sink validates ≤ 1.1.0)",
+      env: ["REVRISK_SCHEMA_VERSION"],
+      default: "1.1.0",
+    }),
   sqsEndpoint: () =>
     envOption({
       flags: "--sqs-endpoint <url>",

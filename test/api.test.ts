@@ -1375,7 +1375,10 @@ describe("on-demand API without the Node adapter", () => {
       const src = await readFile(new URL(f, import.meta.url), "utf8");
       expect(src, f).not.toMatch(/from "node:|require\(|process\./);
       for (const m of src.matchAll(/^import (?!type )[^;]*from "([^"]+)";/gm))
-        expect(["hono", "zod", "../../shared/wikis.ts", "./schemas.ts"], f).toContain(m[1]);
+        expect(
+          ["hono", "zod", "../../shared/wikis.ts", "../../shared/mediawiki.ts", "./schemas.ts"],
+          f,
+        ).toContain(m[1]);
     }
   });
 

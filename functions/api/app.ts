@@ -13,6 +13,7 @@ import type { Metrics } from "../../shared/metrics.ts";
 import type { RevisionData } from "../../shared/revision-data.ts";
 import type { RevisionOutcome, ScoreError, ScoreErrorCode, ScoringService } from "../../shared/service.ts";
 import { CANONICAL_WIKIS, TEST_WIKI, tryResolveWiki } from "../../shared/wikis.ts";
+import { DATA_ERROR_CODES } from "../../shared/mediawiki.ts";
 import { buildOpenApi, parseRevisionData, renderDocsHtml } from "./schemas.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -115,14 +116,7 @@ export const MSG = {
 } as const;
 
 /** KI data problems: 422, final. */
-const DATA_CODES: ReadonlySet<ScoreErrorCode> = new Set([
-  "revision_missing",
-  "revision_info_deleted",
-  "parent_revision_missing",
-  "parent_revision_info_deleted",
-  "page_missing",
-  "user_missing",
-]);
+const DATA_CODES: ReadonlySet<ScoreErrorCode> = new Set(DATA_ERROR_CODES);
 
 /** ORES v3 error types for our error codes. */
 export const ORES_ERROR_TYPES: Record<ScoreErrorCode, string> = {

@@ -306,13 +306,7 @@ export function register(program: Command): void {
       "list file: skip unreadable lines (logged with their line numbers) instead of stopping",
     )
     .addOption(common.queueUrl())
-    .addOption(
-      envOption({
-        flags: "--dlq-url <url>",
-        description: "SQS dead-letter queue URL",
-        env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
-      }),
-    )
+    .addOption(common.dlqUrl())
     .addOption(common.sqsEndpoint())
     .addOption(common.dataDir())
     .addOption(common.mediawikiUrl())
@@ -321,14 +315,7 @@ export function register(program: Command): void {
     .addOption(common.provider())
     .addOption(common.eventgateUrl())
     .addOption(common.eventgateStream())
-    .addOption(
-      envOption({
-        flags: "--schema-version <v>",
-        description: "prediction event schema version (dumps)",
-        env: ["REVRISK_SCHEMA_VERSION"],
-        default: "1.1.0",
-      }),
-    )
+    .addOption(common.schemaVersion())
     .option(
       "--with-features",
       "dump: also write the classifier features to <data-dir>/features/<input>.jsonl",

@@ -26,25 +26,12 @@ export function register(program: Command): void {
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
     .addOption(common.queueUrl())
-    .addOption(
-      envOption({
-        flags: "--dlq-url <url>",
-        description: "SQS dead-letter queue URL",
-        env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
-      }),
-    )
+    .addOption(common.dlqUrl())
     .addOption(common.sqsEndpoint())
     .addOption(common.dataDir())
     .addOption(common.eventgateUrl())
     .addOption(common.eventgateStream())
-    .addOption(
-      envOption({
-        flags: "--schema-version <v>",
-        description: "prediction event schema version",
-        env: ["REVRISK_SCHEMA_VERSION"],
-        default: "1.1.0",
-      }),
-    )
+    .addOption(common.schemaVersion())
     .addOption(
       envOption({
         flags: "--pollers <n>",

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
-import { common, envOption } from "../options.ts";
+import { common } from "../options.ts";
 import type { Queue, QueueDepth } from "../../shared/queue.ts";
 import { formatDuration } from "../../shared/backfill-core.ts";
 import type { Checkpoint } from "../backfill/checkpoint.ts";
@@ -185,13 +185,7 @@ export function register(program: Command): void {
     .command("status")
     .description("show the scoring backlog (queue depth, DLQ), workers, rate, ETA and backfill checkpoints")
     .addOption(common.queueUrl())
-    .addOption(
-      envOption({
-        flags: "--dlq-url <url>",
-        description: "SQS dead-letter queue URL",
-        env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
-      }),
-    )
+    .addOption(common.dlqUrl())
     .addOption(common.sqsEndpoint())
     .addOption(common.dataDir())
     .option("--status-file <file>", "worker status file (default <data-dir>/status.json)")
