@@ -58,6 +58,8 @@ export function register(program: Command): void {
         parse: (v) => Number(v),
       }),
     )
+    .addOption(common.strictLanguages())
+    .addOption(common.allowRevisionJson())
     .addOption(common.port(8080))
     .addOption(common.host())
     .addOption(
@@ -117,6 +119,7 @@ export function register(program: Command): void {
             metrics: runtime.metrics,
             host: o.host,
             port: o.port,
+            config: { strictLanguages: o.strictLanguages, allowRevisionJsonInput: o.allowRevisionJsonInput },
             emitEvent: eventEmitter({
               eventgateUrl: o.eventgateUrl,
               stream: o.eventgateStream,

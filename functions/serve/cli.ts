@@ -75,6 +75,8 @@ export function register(program: Command): void {
         default: "https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1",
       }),
     )
+    .addOption(common.strictLanguages())
+    .addOption(common.allowRevisionJson())
     .addOption(common.port(8080))
     .addOption(
       envOption({
@@ -213,6 +215,7 @@ export function register(program: Command): void {
         metrics: runtime.metrics,
         host: o.host,
         port: o.port,
+        config: { strictLanguages: o.strictLanguages, allowRevisionJsonInput: o.allowRevisionJsonInput },
         emitEvent: eventEmitter({ eventgateUrl: sink.eventsUrl, stream: o.eventgateStream }),
       });
 
