@@ -95,6 +95,15 @@ export const common = {
       default: "cuda",
       choices: ["cuda", "cpu", "wasm"],
     }),
+  precision: () =>
+    envOption({
+      flags: "--precision <p>",
+      description:
+        "encoder weights: fp32, or the bundle's dynamically quantized int8 variants (faster on CPU)",
+      env: ["REVRISK_PRECISION"],
+      default: "fp32",
+      choices: ["fp32", "int8"],
+    }),
   mediawikiUrl: () =>
     envOption({
       flags: "--mediawiki-url <url>",

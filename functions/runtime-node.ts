@@ -12,7 +12,7 @@ import { createMetrics, type PromMetrics } from "../shared/metrics.ts";
 import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
 import { buildPredictionEvent } from "../shared/prediction-event.ts";
 import type { BatchingScoringService } from "../shared/service-impl.ts";
-import type { Provider } from "../shared/encoders.ts";
+import type { Precision, Provider } from "../shared/encoders.ts";
 import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
 
 export function createLogger(name: string): Logger {
@@ -32,6 +32,7 @@ export function mediawikiApiBase(url: string | undefined, forceHttp: boolean): s
 export interface RuntimeOptions {
   model: string;
   provider: Provider;
+  precision?: Precision;
   mediawikiUrl?: string;
   forceHttp?: boolean;
   metrics?: PromMetrics;
@@ -54,6 +55,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const started = Date.now();
   const model = await loadModel(o.model, {
     provider: o.provider,
+    precision: o.precision,
     logger: {
       info: (obj, msg) => o.log.info(obj, msg),
       warn: (obj, msg) => o.log.warn(obj, msg),

@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .addOption(new Option("--features", "include the classifier's feature vector"))
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.precision())
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
@@ -75,6 +76,7 @@ export function register(program: Command): void {
         model: o.model,
         provider: o.provider as Provider,
         featurizerThreads: o.featurizerThreads,
+        precision: o.precision,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
         log,

@@ -22,6 +22,7 @@ export function register(program: Command): void {
     )
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.precision())
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
@@ -80,6 +81,7 @@ export function register(program: Command): void {
         model: o.model,
         provider: o.provider as Provider,
         featurizerThreads: o.featurizerThreads,
+        precision: o.precision,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
         log,

@@ -99,6 +99,7 @@ export function register(program: Command): void {
     .addOption(common.host())
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.precision())
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
@@ -152,6 +153,7 @@ export function register(program: Command): void {
         model: o.model,
         provider: o.provider as Provider,
         featurizerThreads: o.featurizerThreads,
+        precision: o.precision,
         mediawikiUrl,
         forceHttp: o.forceHttp,
         log,
