@@ -240,7 +240,7 @@ export function register(program: Command): void {
           `  on-demand API   ${api.url}/v1/models/${runtime.model.manifest.model_name}:predict   docs: ${api.url}/docs`,
           `  ingest          POST ${ingest.server.url}/v1/events`,
           `  EventGate sink  ${sink.eventsUrl}`,
-          `  results         node bin/revrisk.ts sql "SELECT wiki_id, rev_id, probability_true FROM predictions ORDER BY probability_true DESC LIMIT 10" --data-dir ${o.dataDir}`,
+          `  results         node bin/revrisk.ts sql "SELECT wiki_id, rev_id, probability_true FROM predictions ORDER BY probability_true DESC LIMIT 10" --data-dir ${o.dataDir} --snapshot`,
           `  status          node bin/revrisk.ts status --data-dir ${o.dataDir}`,
           "",
         ].join("\n"),
