@@ -33,13 +33,17 @@ export async function run(args: string[]): Promise<void> {
       "latency-ms": { type: "string", default: "0" },
       precision: { type: "string", default: "int8" },
       "featurizer-threads": { type: "string", default: "0" },
+      "max-batch-tokens": { type: "string" },
     },
   });
   const bundle = values["bert-base"]
     ? ensureBertBaseBundle(values.precision as "fp32" | "int8")
     : "models/fixture";
   const mw = await startMwFixtureServer({ port: 0, latencyMs: Number(values["latency-ms"]) });
-  const model = await loadModel(bundle, { provider: "cpu" });
+  const model = await loadModel(bundle, {
+    provider: "cpu",
+    maxBatchTokens: values["max-batch-tokens"] ? Number(values["max-batch-tokens"]) : undefined,
+  });
   const threads = Number(values["featurizer-threads"]);
   const pool = threads > 0 ? await createFeaturizerPool(model.manifest.features, threads) : undefined;
   const service = createScoringService({

@@ -32,7 +32,7 @@ export interface LoadModelOptions {
   provider?: Provider;
   precision?: Precision;
   /**
-   * Padded tokens (rows × longest row) per encoder run. Default 16384 on CUDA; 2048 on CPU and WASM,
+   * Padded tokens (rows × longest row) per encoder run. Default 16384 on CUDA; 1024 on CPU and WASM,
    * where large batches run no faster per sequence (see `npm run bench -- encoders`) and only delay
    * the first results.
    */
@@ -191,7 +191,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   let runs = 0;
   const onGpu = encoders.title.provider === "cuda";
   const encode = makeEncodeFn(tokenizers, encoders, {
-    maxBatchTokens: options.maxBatchTokens ?? (onGpu ? 16384 : 2048),
+    maxBatchTokens: options.maxBatchTokens ?? (onGpu ? 16384 : 1024),
     maxBatchRows: options.maxBatchRows ?? (onGpu ? 64 : 16),
     onRun: () => runs++,
   });
