@@ -107,13 +107,20 @@ export const common = {
   mediawikiUrl: () =>
     envOption({
       flags: "--mediawiki-url <url>",
-      description: "base URL of every MediaWiki Action API call (default: https://{lang}.wikipedia.org)",
+      description:
+        "base URL of the MediaWiki Action API ({host} and {lang} placeholders pick the wiki; default https://{host})",
       env: ["REVRISK_MEDIAWIKI_URL", "WIKI_URL"],
+    }),
+  userAgent: () =>
+    envOption({
+      flags: "--user-agent <ua>",
+      description: "User-Agent of MediaWiki requests (Wikimedia's policy asks for a contact address)",
+      env: ["REVRISK_MW_USER_AGENT"],
     }),
   forceHttp: () =>
     envOption({
       flags: "--force-http",
-      description: "use http:// instead of https:// for {lang}.wikipedia.org hosts",
+      description: "use http://{host} instead of https://{host} for MediaWiki",
       env: ["REVRISK_FORCE_HTTP", "FORCE_HTTP"],
       default: false,
     }),

@@ -7,7 +7,11 @@ import { pino, type Logger } from "pino";
 import type { EmitEvent } from "./api/app.ts";
 import { createScoringService } from "../shared/create-service.ts";
 import { EventGateClient } from "../shared/eventgate-client.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
+import {
+  MediaWikiClient,
+  mediaWikiOptionsFromEnv,
+  type MediaWikiClientOptions,
+} from "../shared/mediawiki.ts";
 import { createMetrics, type PromMetrics } from "../shared/metrics.ts";
 import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
 import { buildPredictionEvent } from "../shared/prediction-event.ts";
@@ -22,11 +26,25 @@ export function createLogger(name: string): Logger {
 /**
  * The MediaWiki API base for the client: `--mediawiki-url` as given (it may use the `{host}` and
  * `{lang}` placeholders; without them every wiki is fetched from that one URL, as LiftWing's
- * WIKI_URL does), else `https://{host}` (`http://` with --force-http).
+ * WIKI_URL does), else REVRISK_MW_API_BASE, else `https://{host}` (`http://` with --force-http).
  */
-export function mediawikiApiBase(url: string | undefined, forceHttp: boolean): string {
-  if (url) return url.replace(/\/+$/, "").replace(/\/w\/api\.php$/, "");
+export function mediawikiApiBase(url: string | undefined, forceHttp: boolean, envBase?: string): string {
+  const base = url ?? envBase;
+  if (base) return base.replace(/\/+$/, "").replace(/\/w\/api\.php$/, "");
   return forceHttp ? "http://{host}" : "https://{host}";
+}
+
+/** MediaWiki client options: the REVRISK_MW_* variables (timeouts, retries, concurrency…), then the flags. */
+export function mediawikiClientOptions(
+  o: { mediawikiUrl?: string; forceHttp?: boolean; userAgent?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): MediaWikiClientOptions {
+  const fromEnv = mediaWikiOptionsFromEnv(env);
+  return {
+    ...fromEnv,
+    apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false, fromEnv.apiBase),
+    ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+  };
 }
 
 export interface RuntimeOptions {
@@ -77,8 +95,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     "model loaded",
   );
   const mediawiki = new MediaWikiClient({
-    apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false),
-    userAgent: o.userAgent,
+    ...mediawikiClientOptions(o),
     hooks: {
       onFetch: (e) => metrics.mediawikiFetch(e.durationMs / 1000, e.outcome),
       onRevisionError: (e) => metrics.mediawikiError(e.error.code),

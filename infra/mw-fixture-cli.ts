@@ -70,7 +70,7 @@ export function register(program: Command): void {
         const wikis = [...store.wikis.values()].map((w) => w.lang).join(", ");
         process.stderr.write(
           `mw-fixture listening on ${server.url} (${store.seeded().length} seeded edits; wikis: ${wikis})\n` +
-            `client: REVRISK_MW_API_BASE=${server.apiBase}\n`,
+            `client: --mediawiki-url ${server.apiBase}\n`,
         );
         const stop = () => {
           server.close().then(

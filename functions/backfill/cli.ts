@@ -12,9 +12,9 @@ import { basename, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
 import { common, envOption, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, mediawikiApiBase } from "../runtime-node.ts";
+import { createLogger, createRuntime, mediawikiClientOptions } from "../runtime-node.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
-import { MediaWikiClient, mediaWikiOptionsFromEnv } from "../../shared/mediawiki.ts";
+import { MediaWikiClient } from "../../shared/mediawiki.ts";
 import type { Provider } from "../../shared/encoders.ts";
 import { formatDuration, type ProgressSnapshot } from "../../shared/backfill-core.ts";
 import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
@@ -112,6 +112,9 @@ export function defaultCheckpointPath(dataDir: string, source: BackfillSource): 
 }
 
 export interface BackfillCliOptions {
+  userAgent?: string;
+  precision?: "fp32" | "int8";
+  featurizerThreads?: number;
   wiki?: string;
   from?: string;
   to?: string;
@@ -187,10 +190,7 @@ export async function backfillCommand(
         throw new BackfillInputError(`--namespaces: ${JSON.stringify(n)} is not a namespace number`);
       return v;
     });
-    const client = new MediaWikiClient({
-      ...mediaWikiOptionsFromEnv(process.env),
-      apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false),
-    });
+    const client = new MediaWikiClient(mediawikiClientOptions(o));
     checkpointPath = o.checkpoint ?? defaultCheckpointPath(o.dataDir, source);
     const mode = o.progress === "auto" ? ((io.tty ?? process.stderr.isTTY) ? "bar" : "log") : o.progress;
     reporter =
@@ -223,6 +223,9 @@ export async function backfillCommand(
         provider: o.provider as Provider,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
+        userAgent: o.userAgent,
+        precision: o.precision,
+        featurizerThreads: o.featurizerThreads,
         log,
       });
       closers.push(() => runtime.close());
@@ -311,8 +314,11 @@ export function register(program: Command): void {
     .addOption(common.dataDir())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
+    .addOption(common.userAgent())
     .addOption(common.model())
     .addOption(common.provider())
+    .addOption(common.precision())
+    .addOption(common.featurizerThreads())
     .addOption(common.eventgateUrl())
     .addOption(common.eventgateStream())
     .addOption(common.schemaVersion())

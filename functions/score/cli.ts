@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
+    .addOption(common.userAgent())
     .action(async (o) => {
       const log = createLogger("score");
       const requests: Array<{ lang: string; revId: number; line?: number }> = [];
@@ -79,6 +80,7 @@ export function register(program: Command): void {
         precision: o.precision,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
+        userAgent: o.userAgent,
         log,
       });
       try {

@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
+    .addOption(common.userAgent())
     .addOption(common.queueUrl())
     .addOption(common.dlqUrl())
     .addOption(common.sqsEndpoint())
@@ -84,6 +85,7 @@ export function register(program: Command): void {
         precision: o.precision,
         mediawikiUrl: o.mediawikiUrl,
         forceHttp: o.forceHttp,
+        userAgent: o.userAgent,
         log,
       });
       const queue = openQueue({

@@ -103,6 +103,7 @@ export function register(program: Command): void {
     .addOption(common.featurizerThreads())
     .addOption(common.mediawikiUrl())
     .addOption(common.forceHttp())
+    .addOption(common.userAgent())
     .addOption(common.dataDir())
     .addOption(common.eventgateStream())
     .addOption(
@@ -118,7 +119,7 @@ export function register(program: Command): void {
       envOption({
         flags: "--token <token>",
         description: "bearer token required by POST /v1/events (default: none, local use)",
-        env: ["REVRISK_INGEST_TOKEN"],
+        env: ["REVRISK_INGEST_TOKEN", "INGEST_TOKEN"],
       }),
     )
     .addOption(
@@ -156,6 +157,7 @@ export function register(program: Command): void {
         precision: o.precision,
         mediawikiUrl,
         forceHttp: o.forceHttp,
+        userAgent: o.userAgent,
         log,
       });
 
