@@ -10,7 +10,7 @@ import type { MediaWikiClient } from "./mediawiki.ts";
 import type { Scorer } from "./scorer.ts";
 import { BatchingScoringService, type FetchResult } from "./service-impl.ts";
 import type { HealthInfo, ScoreError } from "./service.ts";
-import { resolveWiki } from "./wikis.ts";
+import { tryResolveWiki } from "./wikis.ts";
 
 export interface ServiceParts {
   manifest: Manifest;
@@ -32,9 +32,15 @@ export function createScoringService(parts: ServiceParts): BatchingScoringServic
     manifest,
     scoreBatch: (items) => parts.scorer.score(items),
     fetchRevisions: async (lang, revIds, signal): Promise<FetchResult> => {
-      const wiki = resolveWiki(lang, { supportedWikis: manifest.supported_wikis });
-      const got = await parts.mediawiki.getRevisions(wiki, revIds, { signal });
       const out: FetchResult = new Map();
+      const resolved = tryResolveWiki(lang, { supportedWikis: manifest.supported_wikis });
+      if (!resolved.ok) {
+        // Not a canonical Wikipedia: no MediaWiki call, and a retry will not help.
+        for (const id of revIds)
+          out.set(id, { code: "mediawiki_error", message: resolved.error.message, retryable: false });
+        return out;
+      }
+      const got = await parts.mediawiki.getRevisions(resolved.wiki, revIds, { signal });
       for (const id of revIds) {
         const r = got.get(id);
         if (!r) {
