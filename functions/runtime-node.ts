@@ -19,8 +19,23 @@ import type { BatchingScoringService } from "../shared/service-impl.ts";
 import type { Precision, Provider } from "../shared/encoders.ts";
 import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
 
+/**
+ * Logs on stderr: readable lines (pino-pretty) on a terminal, JSON lines otherwise (containers, CI);
+ * REVRISK_LOG_FORMAT=json|pretty overrides, REVRISK_LOG_LEVEL sets the level (default info).
+ */
 export function createLogger(name: string): Logger {
-  return pino({ name, level: process.env.REVRISK_LOG_LEVEL ?? "info" }, pino.destination(2));
+  const level = process.env.REVRISK_LOG_LEVEL ?? "info";
+  const format = process.env.REVRISK_LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
+  if (format === "pretty")
+    return pino({
+      name,
+      level,
+      transport: {
+        target: "pino-pretty",
+        options: { destination: 2, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss", singleLine: true },
+      },
+    });
+  return pino({ name, level }, pino.destination(2));
 }
 
 /**
