@@ -18,7 +18,6 @@ interface RawData {
   categoryPrefixes: string[];
   mediaAliases: Record<string, string[]>;
   categoryAliases: Record<string, string[]>;
-  html4EntityCodepoints: Record<string, number>;
 }
 
 const data = raw as unknown as RawData;
@@ -34,7 +33,6 @@ export const NON_ENGLISH_PUNCTUATION_RANGES: ReadonlyArray<readonly [number, num
   data.nonEnglishPunctuationRanges;
 /** Extensions without the leading dot. */
 export const MEDIA_EXTENSIONS: readonly string[] = data.mediaExtensions.map((e) => e.replace(/^\./, ""));
-export const HTML4_ENTITIES: Readonly<Record<string, number>> = data.html4EntityCodepoints;
 
 const prefixCache = new Map<string, { media: ReadonlySet<string>; category: ReadonlySet<string> }>();
 
