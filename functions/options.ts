@@ -4,7 +4,7 @@
  * (our REVRISK_* name first, then LiftWing's name where one exists, for drop-in replacement), else
  * from its default.
  */
-import { Option } from "commander";
+import { Option, type Command } from "commander";
 
 export interface EnvOptionSpec {
   flags: string;
@@ -195,3 +195,15 @@ export const common = {
       default: "var",
     }),
 };
+
+/** The options of every command that loads the model and fetches from MediaWiki. */
+export function addRuntimeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(common.model())
+    .addOption(common.provider())
+    .addOption(common.precision())
+    .addOption(common.featurizerThreads())
+    .addOption(common.mediawikiUrl())
+    .addOption(common.forceHttp())
+    .addOption(common.userAgent());
+}

@@ -83,6 +83,31 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Runtime options from the parsed flags of addRuntimeOptions (functions/options.ts). */
+export function runtimeOptions(
+  o: {
+    model: string;
+    provider: string;
+    precision?: string;
+    featurizerThreads?: number;
+    mediawikiUrl?: string;
+    forceHttp?: boolean;
+    userAgent?: string;
+  },
+  log: Logger,
+): RuntimeOptions {
+  return {
+    model: o.model,
+    provider: o.provider as Provider,
+    precision: o.precision as Precision | undefined,
+    featurizerThreads: o.featurizerThreads,
+    mediawikiUrl: o.mediawikiUrl,
+    forceHttp: o.forceHttp,
+    userAgent: o.userAgent,
+    log,
+  };
+}
+
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const metrics = o.metrics ?? createMetrics({ defaultMetrics: true });
   const started = Date.now();

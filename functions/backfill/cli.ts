@@ -12,10 +12,9 @@ import { basename, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
 import { common, envOption, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, mediawikiClientOptions } from "../runtime-node.ts";
+import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../runtime-node.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
 import { MediaWikiClient } from "../../shared/mediawiki.ts";
-import type { Provider } from "../../shared/encoders.ts";
 import { formatDuration, type ProgressSnapshot } from "../../shared/backfill-core.ts";
 import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
 
@@ -218,16 +217,7 @@ export async function backfillCommand(
           "--eventgate-url (or EVENTGATE_URL) is required for a dump: its revisions are scored here and the prediction events POSTed there",
         );
       const log = createLogger("backfill");
-      const runtime = await createRuntime({
-        model: o.model,
-        provider: o.provider as Provider,
-        mediawikiUrl: o.mediawikiUrl,
-        forceHttp: o.forceHttp,
-        userAgent: o.userAgent,
-        precision: o.precision,
-        featurizerThreads: o.featurizerThreads,
-        log,
-      });
+      const runtime = await createRuntime(runtimeOptions(o, log));
       closers.push(() => runtime.close());
       report = await runBackfill({
         ...common,

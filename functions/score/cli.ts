@@ -5,9 +5,8 @@
  */
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
-import { common, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime } from "../runtime-node.ts";
-import type { Provider } from "../../shared/encoders.ts";
+import { addRuntimeOptions, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, runtimeOptions } from "../runtime-node.ts";
 import type { RevisionOutcome } from "../../shared/service.ts";
 
 function render(o: RevisionOutcome, modelName: string, modelVersion: string, features: boolean): unknown {
@@ -24,21 +23,16 @@ function render(o: RevisionOutcome, modelName: string, modelVersion: string, fea
 }
 
 export function register(program: Command): void {
-  program
-    .command("score")
-    .description(
-      "score revisions: --lang/--rev-id, or JSON Lines {lang, rev_id} on stdin; one JSON result per line",
-    )
+  addRuntimeOptions(
+    program
+      .command("score")
+      .description(
+        "score revisions: --lang/--rev-id, or JSON Lines {lang, rev_id} on stdin; one JSON result per line",
+      ),
+  )
     .addOption(new Option("--lang <code>", "Wikipedia language code, e.g. en"))
     .addOption(new Option("--rev-id <id>", "revision id").argParser(parsePositiveInt))
     .addOption(new Option("--features", "include the classifier's feature vector"))
-    .addOption(common.model())
-    .addOption(common.provider())
-    .addOption(common.precision())
-    .addOption(common.featurizerThreads())
-    .addOption(common.mediawikiUrl())
-    .addOption(common.forceHttp())
-    .addOption(common.userAgent())
     .action(async (o) => {
       const log = createLogger("score");
       const requests: Array<{ lang: string; revId: number; line?: number }> = [];
@@ -73,16 +67,7 @@ export function register(program: Command): void {
           requests.push({ lang: v.lang, revId: v.rev_id as number, line: n });
         }
       }
-      const runtime = await createRuntime({
-        model: o.model,
-        provider: o.provider as Provider,
-        featurizerThreads: o.featurizerThreads,
-        precision: o.precision,
-        mediawikiUrl: o.mediawikiUrl,
-        forceHttp: o.forceHttp,
-        userAgent: o.userAgent,
-        log,
-      });
+      const runtime = await createRuntime(runtimeOptions(o, log));
       try {
         const { model_name, model_version } = runtime.model.manifest;
         const outcomes = await runtime.service.scoreRevisions(requests);

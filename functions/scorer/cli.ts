@@ -6,27 +6,21 @@
 import { Option, type Command } from "commander";
 import { startApiServer } from "../api/node.ts";
 import { openQueue } from "../ingest/node.ts";
-import { common, envOption, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
+import { addRuntimeOptions, common, envOption, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../runtime-node.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
-import type { Provider } from "../../shared/encoders.ts";
 import { join } from "node:path";
 import { startMonitor } from "./monitor.ts";
 import { startScorerWorker, type ScorerWorker } from "./node.ts";
 
 export function register(program: Command): void {
-  program
-    .command("scorer")
-    .description(
-      "score queued revisions in micro-batches and publish prediction events to EventGate; serves the on-demand API too",
-    )
-    .addOption(common.model())
-    .addOption(common.provider())
-    .addOption(common.precision())
-    .addOption(common.featurizerThreads())
-    .addOption(common.mediawikiUrl())
-    .addOption(common.forceHttp())
-    .addOption(common.userAgent())
+  addRuntimeOptions(
+    program
+      .command("scorer")
+      .description(
+        "score queued revisions in micro-batches and publish prediction events to EventGate; serves the on-demand API too",
+      ),
+  )
     .addOption(common.queueUrl())
     .addOption(common.dlqUrl())
     .addOption(common.sqsEndpoint())
@@ -78,16 +72,7 @@ export function register(program: Command): void {
           "--eventgate-url (or EVENTGATE_URL) is required: the scorer publishes prediction events there",
         );
       }
-      const runtime = await createRuntime({
-        model: o.model,
-        provider: o.provider as Provider,
-        featurizerThreads: o.featurizerThreads,
-        precision: o.precision,
-        mediawikiUrl: o.mediawikiUrl,
-        forceHttp: o.forceHttp,
-        userAgent: o.userAgent,
-        log,
-      });
+      const runtime = await createRuntime(runtimeOptions(o, log));
       const queue = openQueue({
         queueUrl: o.queueUrl,
         dlqUrl: o.dlqUrl,

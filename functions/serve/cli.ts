@@ -11,14 +11,13 @@ import { Option, type Command } from "commander";
 import { startApiServer } from "../api/node.ts";
 import { runIngest } from "../ingest/cli.ts";
 import { openQueue } from "../ingest/node.ts";
-import { common, envOption, parsePort, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, eventEmitter, onShutdown } from "../runtime-node.ts";
+import { addRuntimeOptions, common, envOption, parsePort, parsePositiveInt } from "../options.ts";
+import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../runtime-node.ts";
 import { startScorerWorker, type ScorerWorker } from "../scorer/node.ts";
 import { startMonitor } from "../scorer/monitor.ts";
 import { startEventGateSink } from "../../infra/eventgate-sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../infra/mw-fixture-server.ts";
 import { pageChangeEventsFromStore } from "../../infra/replay.ts";
-import type { Provider } from "../../shared/encoders.ts";
 import { EventGateClient } from "../../shared/eventgate-client.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
@@ -36,11 +35,13 @@ function readReplay(path: string): Record<string, unknown>[] {
 }
 
 export function register(program: Command): void {
-  program
-    .command("serve")
-    .description(
-      "run everything on embedded defaults: ingest → queue → scorer → local EventGate sink (DuckDB) + on-demand API",
-    )
+  addRuntimeOptions(
+    program
+      .command("serve")
+      .description(
+        "run everything on embedded defaults: ingest → queue → scorer → local EventGate sink (DuckDB) + on-demand API",
+      ),
+  )
     .addOption(
       envOption({
         flags: "--offline",
@@ -97,13 +98,6 @@ export function register(program: Command): void {
       }),
     )
     .addOption(common.host())
-    .addOption(common.model())
-    .addOption(common.provider())
-    .addOption(common.precision())
-    .addOption(common.featurizerThreads())
-    .addOption(common.mediawikiUrl())
-    .addOption(common.forceHttp())
-    .addOption(common.userAgent())
     .addOption(common.dataDir())
     .addOption(common.eventgateStream())
     .addOption(
@@ -150,16 +144,7 @@ export function register(program: Command): void {
         mediawikiUrl = mw.apiBase;
         log.info({ url: mw.url }, "offline: MediaWiki fixture server started");
       }
-      const runtime = await createRuntime({
-        model: o.model,
-        provider: o.provider as Provider,
-        featurizerThreads: o.featurizerThreads,
-        precision: o.precision,
-        mediawikiUrl,
-        forceHttp: o.forceHttp,
-        userAgent: o.userAgent,
-        log,
-      });
+      const runtime = await createRuntime({ ...runtimeOptions(o, log), mediawikiUrl });
 
       let ingest;
       try {
