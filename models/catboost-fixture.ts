@@ -176,6 +176,20 @@ export function generateCatBoostFixture(features: FeatureSpec[], seed: number): 
       wikiCount.set(wiki, Math.round(200 + 4800 * rnd() * rnd()));
     }
     const wikiKey = (wiki: string) => ctrHashStep(0n, catHashAsCtrInput(catFeatureHashInt32(wiki)));
+    /** Rows of a wiki × binary-part CTR table: [rate multiplier, share of the wiki's volume] for bit 1, then bit 0. */
+    const wikiBitRows = (one: readonly [number, number], zero: readonly [number, number]) =>
+      FIXTURE_WIKIS.flatMap((wiki) =>
+        (
+          [
+            [1n, ...one],
+            [0n, ...zero],
+          ] as const
+        ).map(([bit, mul, part]) => ({
+          key: ctrHashStep(wikiKey(wiki), bit),
+          total: Math.max(1, Math.round(wikiCount.get(wiki)! * part)),
+          rate: wikiRate.get(wiki)! * mul,
+        })),
+      );
 
     /** Borders table over keys; rateMul/countShare per sub-key. */
     const bordersTable = (
@@ -295,19 +309,7 @@ export function generateCatBoostFixture(features: FeatureSpec[], seed: number): 
     // wiki_db × (revision_text_bytes_diff > 0) (a binarized float part)
     const bytesIdx = floatIndexByName.get("revision_text_bytes_diff");
     if (bytesIdx !== undefined) {
-      const rows: Array<{ key: bigint; total: number; rate: number }> = [];
-      for (const wiki of FIXTURE_WIKIS) {
-        for (const [bit, mul, part] of [
-          [1n, 0.8, 0.7],
-          [0n, 1.6, 0.3],
-        ] as const) {
-          rows.push({
-            key: ctrHashStep(wikiKey(wiki), bit),
-            total: Math.max(1, Math.round(wikiCount.get(wiki)! * part)),
-            rate: wikiRate.get(wiki)! * mul,
-          });
-        }
-      }
+      const rows = wikiBitRows([0.8, 0.7], [1.6, 0.3]);
       addCtr(
         [wikiEl, { combination_element: "float_feature", float_feature_index: bytesIdx, border: 0 }],
         "Borders",
@@ -323,19 +325,7 @@ export function generateCatBoostFixture(features: FeatureSpec[], seed: number): 
     const mobile = features.find((f) => f.kind === "categorical" && f.name === "is_mobile_edit");
     if (mobile !== undefined && mobile !== wikiSpec) {
       const m = catIndexByName.get(mobile.name)!;
-      const rows: Array<{ key: bigint; total: number; rate: number }> = [];
-      for (const wiki of FIXTURE_WIKIS) {
-        for (const [bit, mul, part] of [
-          [1n, 1.7, 0.25],
-          [0n, 0.85, 0.75],
-        ] as const) {
-          rows.push({
-            key: ctrHashStep(wikiKey(wiki), bit),
-            total: Math.max(1, Math.round(wikiCount.get(wiki)! * part)),
-            rate: wikiRate.get(wiki)! * mul,
-          });
-        }
-      }
+      const rows = wikiBitRows([1.7, 0.25], [0.85, 0.75]);
       addCtr(
         [
           wikiEl,
