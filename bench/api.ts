@@ -7,13 +7,9 @@
  */
 import { parseArgs } from "node:util";
 import { startApiServer } from "../functions/api/node.ts";
-import { startMwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { createScoringService } from "../shared/create-service.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
 import { noopMetrics } from "../shared/metrics.ts";
-import { loadModel } from "../shared/model-loader.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
-import { createFeaturizerPool } from "../functions/featurizer-pool.ts";
+import { startScoringStack } from "../infra/scoring-stack.ts";
 
 export const description =
   "on-demand API: requests/s and p50/p99 at concurrency 1/8/32 (fixture model; --bert-base)";
@@ -39,20 +35,14 @@ export async function run(args: string[]): Promise<void> {
   const bundle = values["bert-base"]
     ? ensureBertBaseBundle(values.precision as "fp32" | "int8")
     : "models/fixture";
-  const mw = await startMwFixtureServer({ port: 0, latencyMs: Number(values["latency-ms"]) });
-  const model = await loadModel(bundle, {
-    provider: "cpu",
-    maxBatchTokens: values["max-batch-tokens"] ? Number(values["max-batch-tokens"]) : undefined,
-  });
   const threads = Number(values["featurizer-threads"]);
-  const pool = threads > 0 ? await createFeaturizerPool(model.manifest.features, threads) : undefined;
-  const service = createScoringService({
-    manifest: model.manifest,
-    scorer: model.scorer,
-    health: model.health,
-    mediawiki: new MediaWikiClient({ apiBase: mw.apiBase }),
-    featurize: pool ? (rev) => pool.featurize(rev) : undefined,
+  const stack = await startScoringStack({
+    bundle,
+    mediawikiServer: { latencyMs: Number(values["latency-ms"]) },
+    model: { maxBatchTokens: values["max-batch-tokens"] ? Number(values["max-batch-tokens"]) : undefined },
+    featurizerThreads: threads,
   });
+  const { mw, model, service } = stack;
   const api = await startApiServer({ service, port: 0, metrics: noopMetrics() });
   const edits = mw.store
     .seeded()
@@ -90,8 +80,5 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   await api.stop();
-  await service.close();
-  await pool?.close();
-  await model.release();
-  await mw.close();
+  await stack.close();
 }

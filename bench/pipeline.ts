@@ -13,15 +13,12 @@ import { openQueue, startIngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink } from "../infra/eventgate-sink.ts";
 import { startLocalSqs } from "../infra/fauxqs.ts";
-import { startMwFixtureServer } from "../infra/mw-fixture-server.ts";
 import { pageChangeEventsFromStore } from "../infra/replay.ts";
-import { createScoringService } from "../shared/create-service.ts";
 import { EventGateClient } from "../shared/eventgate-client.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
-import { loadModel } from "../shared/model-loader.ts";
 import type { Queue } from "../shared/queue.ts";
 import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
+import { startScoringStack } from "../infra/scoring-stack.ts";
 
 export const description =
   "end-to-end revisions/s: ingest → queue → scorer → EventGate sink (fixture model; --bert-base)";
@@ -41,15 +38,9 @@ export async function run(args: string[]): Promise<void> {
     ? ensureBertBaseBundle(values.precision as "fp32" | "int8")
     : "models/fixture";
   const dir = mkdtempSync(join(tmpdir(), "revrisk-bench-"));
-  const mw = await startMwFixtureServer({ port: 0 });
+  const stack = await startScoringStack({ bundle });
+  const { mw, model, service } = stack;
   const sink = await startEventGateSink({ port: 0 });
-  const model = await loadModel(bundle, { provider: "cpu" });
-  const service = createScoringService({
-    manifest: model.manifest,
-    scorer: model.scorer,
-    health: model.health,
-    mediawiki: new MediaWikiClient({ apiBase: mw.apiBase }),
-  });
   let queue: Queue;
   let stopSqs: (() => Promise<void>) | undefined;
   if (values.queue === "sqs") {
@@ -114,11 +105,9 @@ export async function run(args: string[]): Promise<void> {
   );
   await worker.stop();
   await ingest.close();
-  await service.close();
-  await model.release();
+  await stack.close();
   await queue.close();
   await stopSqs?.();
   await sink.close();
-  await mw.close();
   rmSync(dir, { recursive: true, force: true });
 }

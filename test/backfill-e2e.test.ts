@@ -9,31 +9,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "./helpers.ts";
+import { startScoringStack, type ScoringStack } from "../infra/scoring-stack.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { createScoringService } from "../shared/create-service.ts";
+import type { MwFixtureServer } from "../infra/mw-fixture-server.ts";
 import { EventGateClient } from "../shared/eventgate-client.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
-import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
+import type { MediaWikiClient } from "../shared/mediawiki.ts";
+import type { LoadedModel } from "../shared/model-loader.ts";
 import { EmbeddedQueue } from "../shared/queue-embedded.ts";
 import type { BatchingScoringService } from "../shared/service-impl.ts";
 import { runBackfill, runDumpBackfill } from "../functions/backfill/run.ts";
 import { sqlCommand } from "../functions/sql/cli.ts";
 
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 const xmlEscape = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
 describe("backfill → queue → scorer → sink → SQL", () => {
   let dir: string;
+  let stack: ScoringStack;
   let mw: MwFixtureServer;
   let sink: EventGateSink;
   let model: LoadedModel;
@@ -44,25 +37,16 @@ describe("backfill → queue → scorer → sink → SQL", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "revrisk-bf-e2e-"));
-    mw = await startMwFixtureServer({ port: 0 });
+    stack = await startScoringStack({ mediawikiClient: { retries: 1, retryBaseDelayMs: 10 } });
+    ({ mw, model, service, mediawiki: client } = stack);
     sink = await startEventGateSink({ port: 0, dbPath: join(dir, "results.duckdb") });
-    model = await loadModel("models/fixture", { provider: "cpu" });
-    client = new MediaWikiClient({ apiBase: mw.apiBase, retries: 1, retryBaseDelayMs: 10 });
-    service = createScoringService({
-      manifest: model.manifest,
-      scorer: model.scorer,
-      health: model.health,
-      mediawiki: client,
-    });
     queue = new EmbeddedQueue({ path: join(dir, "queue.sqlite") });
   }, 120_000);
 
   afterAll(async () => {
     await worker?.stop();
-    await service?.close();
-    await model?.release();
+    await stack?.close();
     await sink?.close();
-    await mw?.close();
     await queue?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -8,21 +8,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "./helpers.ts";
 import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
 import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
 import { pageChangeEventsFromStore } from "../infra/replay.ts";
 import { toMessage } from "../shared/queue.ts";
 import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
-
-async function until(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("scorer crash (SIGKILL) with messages in hand and POSTs in flight", () => {
   let sqs: FauxqsHandle;

@@ -5,32 +5,24 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "./helpers.ts";
+import { startScoringStack, type ScoringStack } from "../infra/scoring-stack.ts";
 import { startIngestServer, type IngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
 import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
+import type { MwFixtureServer } from "../infra/mw-fixture-server.ts";
 import { pageChangeEventsFromStore } from "../infra/replay.ts";
-import { createScoringService } from "../shared/create-service.ts";
 import { EventGateClient } from "../shared/eventgate-client.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
-import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
+import type { LoadedModel } from "../shared/model-loader.ts";
 import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
 import type { BatchingScoringService } from "../shared/service-impl.ts";
 
 const TOKEN = "test-token";
 
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → DuckDB", () => {
   let sqs: FauxqsHandle;
+  let stack: ScoringStack;
   let mw: MwFixtureServer;
   let sink: EventGateSink;
   let model: LoadedModel;
@@ -57,15 +49,9 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
       credentials: sqs.credentials,
       region: "us-east-1",
     });
-    mw = await startMwFixtureServer({ port: 0 });
+    stack = await startScoringStack({ mediawikiClient: { retries: 1, retryBaseDelayMs: 10 } });
+    ({ mw, model, service } = stack);
     sink = await startEventGateSink({ port: 0 });
-    model = await loadModel("models/fixture", { provider: "cpu" });
-    service = createScoringService({
-      manifest: model.manifest,
-      scorer: model.scorer,
-      health: model.health,
-      mediawiki: new MediaWikiClient({ apiBase: mw.apiBase, retries: 1, retryBaseDelayMs: 10 }),
-    });
     ingest = await startIngestServer({
       queue,
       config: { filter: { wikis: model.manifest.supported_wikis }, token: TOKEN },
@@ -85,10 +71,8 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
   afterAll(async () => {
     await worker?.stop();
     await ingest?.close();
-    await service?.close();
-    await model?.release();
+    await stack?.close();
     await sink?.close();
-    await mw?.close();
     await queue?.close();
     await sqs?.stop();
   });

@@ -4,17 +4,17 @@
  * the featurizer → the fixture model on onnxruntime-node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startScoringStack, type ScoringStack } from "../infra/scoring-stack.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
+import type { MwFixtureServer } from "../infra/mw-fixture-server.ts";
 import type { SeededEdit } from "../infra/mw-fixture-store.ts";
-import { createScoringService } from "../shared/create-service.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
-import { loadModel, type LoadedModel } from "../shared/model-loader.ts";
+import type { LoadedModel } from "../shared/model-loader.ts";
 import type { BatchingScoringService } from "../shared/service-impl.ts";
 
 const PREDICT = "/v1/models/revertrisk-multilingual:predict";
 
 describe("scoring service over the fixture MediaWiki server and the fixture model", () => {
+  let stack: ScoringStack;
   let mw: MwFixtureServer;
   let model: LoadedModel;
   let service: BatchingScoringService;
@@ -22,24 +22,18 @@ describe("scoring service over the fixture MediaWiki server and the fixture mode
   let edits: SeededEdit[];
 
   beforeAll(async () => {
-    mw = await startMwFixtureServer({ port: 0 });
-    model = await loadModel("models/fixture", { provider: "cpu" });
-    service = createScoringService({
-      manifest: model.manifest,
-      scorer: model.scorer,
-      health: model.health,
-      mediawiki: new MediaWikiClient({ apiBase: mw.apiBase, retries: 1, retryBaseDelayMs: 10 }),
+    stack = await startScoringStack({
+      mediawikiClient: { retries: 1, retryBaseDelayMs: 10 },
       maxWaitMs: 20,
       fetchWaitMs: 20,
     });
+    ({ mw, model, service } = stack);
     api = await startApiServer({ service, port: 0 });
     edits = mw.store.seeded().filter((e) => e.parentId > 0);
   });
   afterAll(async () => {
     await api?.stop();
-    await service?.close();
-    await model?.release();
-    await mw?.close();
+    await stack?.close();
   });
 
   const post = async (body: unknown) => {
