@@ -27,6 +27,7 @@ describe("revrisk serve --offline", () => {
         dir,
         "--replay-rate",
         "500",
+        "--with-features",
         "--port",
         "0",
         "--ingest-port",
@@ -80,6 +81,10 @@ describe("revrisk serve --offline", () => {
     );
     const [p] = pq.getRowObjectsJson() as Array<Record<string, number>>;
     expect(p!.n).toBe(published);
+    const withFeatures = await check.runAndReadAll(
+      `SELECT COUNT(*)::INTEGER AS n FROM read_parquet('${out}/**/*.parquet', hive_partitioning = true) WHERE features IS NOT NULL AND json_extract(features, '$.bert_title_score') IS NOT NULL`,
+    );
+    expect((withFeatures.getRowObjectsJson() as Array<Record<string, number>>)[0]!.n).toBe(published);
     const st = cli("status", "--data-dir", dir, "--json");
     expect(st.status, st.stderr).toBe(0);
     const shown = JSON.parse(st.stdout);

@@ -7,7 +7,7 @@
  *  - Embedded queue: shared/poller.ts pollers with heartbeats; each message is acked when final.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { appendFileSync, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Consumer } from "sqs-consumer";
 import type { Manifest } from "../../shared/bundle.ts";
@@ -70,10 +70,15 @@ export function toPostOutcomes(
 }
 
 /** Appends each published prediction's features as a JSON line (for Parquet export with features). */
-export function featureWriter(dir: string): (event: Record<string, unknown>, scored: ScoredItem) => void {
+export function featureWriter(dir: string): {
+  write: (event: Record<string, unknown>, scored: ScoredItem) => void;
+  close: () => Promise<void>;
+} {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${process.pid}.jsonl`);
-  return (event, scored) => {
+  // One append stream per process: no synchronous file I/O on the scoring path.
+  const out = createWriteStream(join(dir, `${process.pid}.jsonl`), { flags: "a" });
+  out.on("error", (err) => console.error(`features file: ${err.message}`));
+  const write = (event: Record<string, unknown>, scored: ScoredItem) => {
     const meta = event.meta as { id?: string } | undefined;
     const pc = event.predicted_classification as { model_version?: string } | undefined;
     const line = {
@@ -83,13 +88,15 @@ export function featureWriter(dir: string): (event: Record<string, unknown>, sco
       model_version: pc?.model_version,
       features: scored.features,
     };
-    appendFileSync(path, JSON.stringify(line) + "\n");
+    out.write(JSON.stringify(line) + "\n");
   };
+  return { write, close: () => new Promise<void>((resolve) => out.end(resolve)) };
 }
 
 export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
   const isSqs = o.queue.kind === "sqs";
   const visibilityTimeoutS = o.visibilityTimeoutS ?? 60;
+  const features = o.featuresDir ? featureWriter(o.featuresDir) : undefined;
   const scorer = new EventScorer({
     service: o.service,
     buildEvent: (pageChange, scored) => {
@@ -112,7 +119,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     // SQS: sqs-consumer deletes the messages the batch handler returns; embedded: ack at once.
     ack: isSqs ? async () => {} : (m) => o.queue.ack(m.receiptHandle),
     deadLetter: (m, reason) => o.queue.sendToDlq(m.body, reason, m.receiptHandle),
-    onPublished: o.featuresDir ? featureWriter(o.featuresDir) : undefined,
+    onPublished: features?.write,
     count: o.count,
     log: o.log,
   });
@@ -200,6 +207,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     async stop() {
       await setPollers(0);
       await scorer.close();
+      await features?.close();
     },
   };
 }

@@ -118,6 +118,12 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option(
+        "--with-features",
+        "also keep each prediction's feature vector (<data-dir>/features/*.jsonl, for `revrisk sql --export --with-features`)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--exit-when-done",
         "with --offline: exit once the replay is fully scored (demo / smoke test)",
       ),
