@@ -7,9 +7,9 @@
  */
 import { parseArgs } from "node:util";
 import { startApiServer } from "../functions/api/node.ts";
-import { noopMetrics } from "../shared/metrics.ts";
+import { noopMetrics } from "../functions/node/metrics.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
-import { startScoringStack } from "../infra/scoring-stack.ts";
+import { startScoringStack } from "../functions/node/scoring-stack.ts";
 
 export const description =
   "on-demand API: requests/s and p50/p99 at concurrency 1/8/32 (fixture model; --bert-base)";

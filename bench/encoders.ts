@@ -16,7 +16,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateBertBase } from "../models/generate-fixture.ts";
 import { Rng } from "../models/rng.ts";
-import { createEncoderSession, type Backend, type EncoderInput, type Precision } from "../shared/encoders.ts";
+import {
+  createEncoderSession,
+  type Backend,
+  type EncoderInput,
+  type Precision,
+} from "../shared/model/encoders.ts";
 
 export const description =
   "BERT-base-shaped encoder on CPU: onnxruntime-node vs WASM, fp32 vs int8, batch × seq";

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { editTypesAndTexts } from "../shared/featurizer.ts";
+import { editTypesAndTexts } from "../shared/featurize/featurizer.ts";
 
 export const description = "edit types + texts (mwedittypes 1.2.1 port) over the real-article fixtures";
 
@@ -16,7 +16,7 @@ interface Pair {
 }
 
 function load(name: string): Pair[] {
-  const path = new URL(`../test/data/parity/${name}.jsonl.gz`, import.meta.url);
+  const path = new URL(`../standins/mediawiki-fixture/edits/${name}.jsonl.gz`, import.meta.url);
   return gunzipSync(readFileSync(path))
     .toString("utf8")
     .split("\n")

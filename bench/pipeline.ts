@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openQueue, startIngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker } from "../functions/scorer/node.ts";
-import { startEventGateSink } from "../infra/eventgate-sink.ts";
-import { startLocalSqs } from "../infra/fauxqs.ts";
-import { pageChangeEventsFromStore } from "../infra/replay.ts";
-import { EventGateClient } from "../shared/eventgate-client.ts";
-import type { Queue } from "../shared/queue.ts";
-import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
+import { startEventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { startLocalSqs } from "../standins/sqs-fauxqs/fauxqs.ts";
+import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";
+import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
+import type { Queue } from "../shared/queue/queue.ts";
+import { createQueueWithDlq, SqsQueue } from "../shared/queue/sqs-queue.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
-import { startScoringStack } from "../infra/scoring-stack.ts";
+import { startScoringStack } from "../functions/node/scoring-stack.ts";
 
 export const description =
   "end-to-end revisions/s: ingest → queue → scorer → EventGate sink (fixture model; --bert-base)";

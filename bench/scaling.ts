@@ -30,7 +30,7 @@ import {
   throughputSample,
   type ScalingConfig,
   type TargetTrackingConfig,
-} from "../shared/autoscaling.ts";
+} from "../shared/pipeline/autoscaling.ts";
 
 export interface SimParams {
   days: number;

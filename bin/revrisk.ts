@@ -20,8 +20,8 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import("../functions/backfill/cli.ts"),
   () => import("../functions/sql/cli.ts"),
   () => import("../functions/status/cli.ts"),
-  () => import("../infra/mw-fixture-cli.ts"),
-  () => import("../infra/eventgate-sink-cli.ts"),
+  () => import("../standins/mediawiki-fixture/cli.ts"),
+  () => import("../standins/eventgate-sink/cli.ts"),
 ];
 
 for (const load of commands) (await load()).register(program);

@@ -14,8 +14,8 @@
  *
  * Output depends only on (features, seed).
  */
-import type { FeatureSpec } from "../shared/bundle.ts";
-import { catFeatureHashInt32, catHashAsCtrInput, ctrHashStep } from "../shared/catboost-hash.ts";
+import type { FeatureSpec } from "../shared/model/bundle.ts";
+import { catFeatureHashInt32, catHashAsCtrInput, ctrHashStep } from "../shared/model/catboost/hash.ts";
 import type {
   CatBoostJson,
   CatBoostJsonCatFeature,
@@ -26,7 +26,7 @@ import type {
   CatBoostJsonObliviousTree,
   CatBoostJsonSplit,
   FeatureValue,
-} from "../shared/classifier.ts";
+} from "../shared/model/catboost/catboost.ts";
 
 /** Language codes of the 47 wikis revertrisk-multilingual was trained on. */
 export const FIXTURE_WIKI_LANGS = [

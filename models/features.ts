@@ -2,11 +2,11 @@
  * The revertrisk-multilingual classifier input (docs: shared reference rrml.md §5.1, training order),
  * as manifest FeatureSpecs, and the 47 training wikis (§5.6).
  */
-import type { FeatureSpec } from "../shared/bundle.ts";
-import { CONTENT_TYPES, EDIT_ACTIONS, TAG_FEATURES, USER_GROUPS } from "../shared/featurizer.ts";
-import { ENCODER_FEATURES } from "../shared/scorer.ts";
+import type { FeatureSpec } from "../shared/model/bundle.ts";
+import { CONTENT_TYPES, EDIT_ACTIONS, TAG_FEATURES, USER_GROUPS } from "../shared/featurize/featurizer.ts";
+import { ENCODER_FEATURES } from "../shared/model/revertrisk-model.ts";
 
-export { CONTENT_TYPES, EDIT_ACTIONS } from "../shared/featurizer.ts";
+export { CONTENT_TYPES, EDIT_ACTIONS } from "../shared/featurize/featurizer.ts";
 
 export const TAG_FLAGS = Object.keys(TAG_FEATURES);
 export const USER_GROUP_FLAGS = USER_GROUPS.map((g) => `is_${g}`);

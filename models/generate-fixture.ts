@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Manifest, type EncoderName } from "../shared/bundle.ts";
+import { Manifest, type EncoderName } from "../shared/model/bundle.ts";
 import { generateCatBoostFixture } from "./catboost-fixture.ts";
 import { rrmlFeatures, SUPPORTED_WIKIS } from "./features.ts";
 import { BERT_BASE, buildBertOnnx, initBertWeights, TINY, type BertConfig } from "./onnx-bert.ts";

@@ -11,17 +11,17 @@
  * unavailable, slow, hang) itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest } from "../shared/bundle.ts";
-import { createMetrics, type PromMetrics } from "../shared/metrics.ts";
-import type { RevisionData } from "../shared/revision-data.ts";
-import type { ScoredItem } from "../shared/scorer.ts";
+import type { Manifest } from "../shared/model/bundle.ts";
+import { createMetrics, type PromMetrics } from "../functions/node/metrics.ts";
+import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
+import type { ScoredItem } from "../shared/model/revertrisk-model.ts";
 import type {
   HealthInfo,
   RevisionOutcome,
   ScoreErrorCode,
   ScoreOptions,
   ScoringService,
-} from "../shared/service.ts";
+} from "../shared/scoring/service.ts";
 import type { ApiConfig, EmitEvent, ScoredPrediction } from "../functions/api/app.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
 import { createApiApp } from "../functions/api/app.ts";
@@ -1376,7 +1376,7 @@ describe("on-demand API without the Node adapter", () => {
       expect(src, f).not.toMatch(/from "node:|require\(|process\./);
       for (const m of src.matchAll(/^import (?!type )[^;]*from "([^"]+)";/gm))
         expect(
-          ["hono", "zod", "../../shared/wikis.ts", "../../shared/mediawiki.ts", "./schemas.ts"],
+          ["hono", "zod", "../../shared/wikis/wikis.ts", "../../shared/mediawiki/client.ts", "./schemas.ts"],
           f,
         ).toContain(m[1]);
     }

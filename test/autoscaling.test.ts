@@ -12,7 +12,7 @@ import {
   type ScalingConfig,
   type ScalingState,
   type TargetTrackingConfig,
-} from "../shared/autoscaling.ts";
+} from "../shared/pipeline/autoscaling.ts";
 
 const config: ScalingConfig = {
   minWorkers: 1,

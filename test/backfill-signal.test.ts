@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
-import type { QueueMessage } from "../shared/queue.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
+import type { QueueMessage } from "../shared/queue/queue.ts";
 
 const CLI = fileURLToPath(new URL("../functions/backfill/cli.ts", import.meta.url));
 

@@ -10,21 +10,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { readParityFile, PARITY_FILES, type SeededEdit } from "../infra/mw-fixture-store.ts";
-import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { MediaWikiClient } from "../shared/mediawiki.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
-import { SqsQueue } from "../shared/queue-sqs.ts";
-import type { Queue, QueueMessage } from "../shared/queue.ts";
-import { parsePageChange } from "../shared/page-change.ts";
-import { EventGateClient } from "../shared/eventgate-client.ts";
-import type { Manifest } from "../shared/bundle.ts";
-import type { RevisionData } from "../shared/revision-data.ts";
-import type { RevisionOutcome, ScoringService } from "../shared/service.ts";
-import { readDump } from "../shared/dump-reader.ts";
-import { RecentKeys, runOrdered } from "../shared/backfill-core.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { readParityFile, PARITY_FILES, type SeededEdit } from "../standins/mediawiki-fixture/store.ts";
+import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
+import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { MediaWikiClient } from "../shared/mediawiki/client.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
+import { SqsQueue } from "../shared/queue/sqs-queue.ts";
+import type { Queue, QueueMessage } from "../shared/queue/queue.ts";
+import { parsePageChange } from "../shared/events/page-change.ts";
+import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
+import type { Manifest } from "../shared/model/bundle.ts";
+import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
+import type { RevisionOutcome, ScoringService } from "../shared/scoring/service.ts";
+import { readDump } from "../shared/backfill/dump-reader.ts";
+import { RecentKeys, runOrdered } from "../shared/backfill/backfill-core.ts";
 import {
   parseListLine,
   runBackfill,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AbortedError, Batcher, type ItemOutcome } from "../shared/batcher.ts";
+import { AbortedError, Batcher, type ItemOutcome } from "../shared/scoring/batcher.ts";
 
 const double = async (items: number[]): Promise<ItemOutcome<number>[]> =>
   items.map((x) => ({ ok: true as const, value: x * 2 }));

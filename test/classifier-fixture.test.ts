@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { catFeatureHash } from "../shared/catboost-hash.ts";
+import { catFeatureHash } from "../shared/model/catboost/hash.ts";
 import {
   checkManifestFeatures,
   loadCatBoost,
@@ -14,7 +14,7 @@ import {
   verifyCheckFile,
   type CatBoostJson,
   type FeatureValue,
-} from "../shared/classifier.ts";
+} from "../shared/model/catboost/catboost.ts";
 import { FIXTURE_WIKIS, generateCatBoostFixture, generateFixtureRows } from "../models/catboost-fixture.ts";
 import { RRML_FEATURES } from "./data/catboost/rrml-features.ts";
 

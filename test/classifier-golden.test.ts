@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadCatBoost, parseCheckFile, verifyCheckFile } from "../shared/classifier.ts";
+import { loadCatBoost, parseCheckFile, verifyCheckFile } from "../shared/model/catboost/catboost.ts";
 
 const DIR = new URL("./data/catboost/golden/", import.meta.url);
 const cases = existsSync(DIR)

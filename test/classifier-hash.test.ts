@@ -13,7 +13,7 @@ import {
   cityHash64,
   cityHash64String,
   ctrHashStep,
-} from "../shared/catboost-hash.ts";
+} from "../shared/model/catboost/hash.ts";
 import cityVectors from "./data/catboost/cityhash-v102-vectors.json" with { type: "json" };
 import canon from "./data/catboost/catboost-canon-adult.json" with { type: "json" };
 

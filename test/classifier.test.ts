@@ -16,7 +16,7 @@ import {
   sigmoid,
   verifyCheckFile,
   type CatBoostJson,
-} from "../shared/classifier.ts";
+} from "../shared/model/catboost/catboost.ts";
 import canon from "./data/catboost/catboost-canon-adult.json" with { type: "json" };
 
 const H = canon.cat_features_hashes as Record<string, number>; // CatBoost's own hashes (int32)

@@ -9,12 +9,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "./helpers.ts";
-import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { pageChangeEventsFromStore } from "../infra/replay.ts";
-import { toMessage } from "../shared/queue.ts";
-import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
+import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";
+import { toMessage } from "../shared/queue/queue.ts";
+import { createQueueWithDlq, SqsQueue } from "../shared/queue/sqs-queue.ts";
 
 describe("scorer crash (SIGKILL) with messages in hand and POSTs in flight", () => {
   let sqs: FauxqsHandle;

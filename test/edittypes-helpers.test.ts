@@ -4,11 +4,11 @@
  * encoder line diff. The end-to-end parity over every fixture is in edittypes-parity.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { findNestedMedia, nodeType, textEntryName } from "../shared/edittypes/classify.ts";
-import { treeEditTransactions } from "../shared/edittypes/ted.ts";
-import { type TreeNode, postOrder } from "../shared/edittypes/tree.ts";
-import { diffLines, splitSentences } from "../shared/texts.ts";
-import type { Node } from "../shared/wikitext/nodes.ts";
+import { findNestedMedia, nodeType, textEntryName } from "../shared/featurize/edittypes/classify.ts";
+import { treeEditTransactions } from "../shared/featurize/edittypes/ted.ts";
+import { type TreeNode, postOrder } from "../shared/featurize/edittypes/tree.ts";
+import { diffLines, splitSentences } from "../shared/featurize/texts.ts";
+import type { Node } from "../shared/featurize/wikitext/nodes.ts";
 
 function node(ntype: string, text: string, children: TreeNode[] = [], hash = text): TreeNode {
   const n: TreeNode = { ntype, text, hash, section: "0: Lede", parent: null, children, idx: -1 };

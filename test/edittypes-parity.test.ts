@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_TED_BUDGET } from "../shared/edittypes/ted.ts";
-import { EDIT_TYPE_FEATURES, editTypesAndTexts } from "../shared/featurizer.ts";
-import { encoderInputs } from "../shared/texts.ts";
+import { DEFAULT_TED_BUDGET } from "../shared/featurize/edittypes/ted.ts";
+import { EDIT_TYPE_FEATURES, editTypesAndTexts } from "../shared/featurize/featurizer.ts";
+import { encoderInputs } from "../shared/featurize/texts.ts";
 
 interface Fixture {
   id: string;
@@ -32,7 +32,7 @@ interface Fixture {
 }
 
 function load(name: string): Fixture[] {
-  const path = new URL(`./data/parity/${name}.jsonl.gz`, import.meta.url);
+  const path = new URL(`../standins/mediawiki-fixture/edits/${name}.jsonl.gz`, import.meta.url);
   return gunzipSync(readFileSync(path))
     .toString("utf8")
     .split("\n")

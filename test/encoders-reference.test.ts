@@ -5,12 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENCODER_NAMES, Manifest } from "../shared/bundle.ts";
-import { createEncoderSession, type Backend, type EncoderSession } from "../shared/encoders.ts";
-import { BertTokenizer } from "../shared/tokenizer.ts";
+import { ENCODER_NAMES, Manifest } from "../shared/model/bundle.ts";
+import { createEncoderSession, type Backend, type EncoderSession } from "../shared/model/encoders.ts";
+import { BertTokenizer } from "../shared/model/tokenizer.ts";
 
 const BUNDLE = new URL("../models/fixture/", import.meta.url).pathname;
-const DATA = new URL("../test/data/bert-reference/", import.meta.url).pathname;
+const DATA = new URL("./data/bert-reference/", import.meta.url).pathname;
 
 interface ProbeBatch {
   texts: (string | [string, string])[];

@@ -7,15 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Manifest, ENCODER_NAMES } from "../shared/bundle.ts";
-import { BertTokenizer, type TextInput } from "../shared/tokenizer.ts";
+import { Manifest, ENCODER_NAMES } from "../shared/model/bundle.ts";
+import { BertTokenizer, type TextInput } from "../shared/model/tokenizer.ts";
 import {
   createEncoderSession,
   describeEncoders,
   loadBundleEncoders,
   type EncoderLogger,
   type EncoderSet,
-} from "../shared/encoders.ts";
+} from "../shared/model/encoders.ts";
 
 const BUNDLE = new URL("../models/fixture/", import.meta.url).pathname;
 const manifest = Manifest.parse(JSON.parse(readFileSync(`${BUNDLE}manifest.json`, "utf8")));
@@ -208,7 +208,7 @@ describe("without onnxruntime-node", () => {
           return next(specifier, context);
         },
       });
-      const { createEncoderSession } = await import(${JSON.stringify(new URL("../shared/encoders.ts", import.meta.url).href)});
+      const { createEncoderSession } = await import(${JSON.stringify(new URL("../shared/model/encoders.ts", import.meta.url).href)});
       const quiet = { info() {}, warn() {} };
       const model = ${JSON.stringify(`${BUNDLE}title.onnx`)};
       const web = await createEncoderSession(model, { backend: "web", numOutputs: 1, logger: quiet });

@@ -1,13 +1,13 @@
 /** page_change → ingest → embedded queue → prediction event → EventGate client → sink → DuckDB. */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { EventGateClient } from "../shared/eventgate-client.ts";
-import { createIngestApp } from "../shared/ingest.ts";
-import { RRML_DEFAULT_LANGS } from "../shared/page-change.ts";
-import { buildPredictionEvent } from "../shared/prediction-event.ts";
-import { startHeartbeat } from "../shared/queue.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
+import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
+import { createIngestApp } from "../shared/ingest/ingest-app.ts";
+import { RRML_DEFAULT_LANGS } from "../shared/events/page-change.ts";
+import { buildPredictionEvent } from "../shared/events/prediction-event.ts";
+import { startHeartbeat } from "../shared/queue/queue.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
 
 const sample = JSON.parse(
   readFileSync(new URL("./data/samples/page_change-1.2.0.example.json", import.meta.url), "utf8"),

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { ResultsDb } from "../infra/results-db.ts";
-import { EventGateClient, EventGateError } from "../shared/eventgate-client.ts";
-import { buildPredictionEvent, type PredictionEvent } from "../shared/prediction-event.ts";
+import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { ResultsDb } from "../standins/results-db/results-db.ts";
+import { EventGateClient, EventGateError } from "../shared/pipeline/eventgate-client.ts";
+import { buildPredictionEvent, type PredictionEvent } from "../shared/events/prediction-event.ts";
 
 const load = (f: string) =>
   JSON.parse(readFileSync(new URL(`./data/samples/${f}`, import.meta.url), "utf8")) as Record<

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventStreamsSource, ingestForwarder, memoryCursorStore } from "../shared/eventstreams.ts";
-import { createIngestApp } from "../shared/ingest.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
+import { EventStreamsSource, ingestForwarder, memoryCursorStore } from "../shared/ingest/eventstreams.ts";
+import { createIngestApp } from "../shared/ingest/ingest-app.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
 
 const base = JSON.parse(
   readFileSync(new URL("./data/samples/page_change-1.6.0-wikidatawiki.live.json", import.meta.url), "utf8"),

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFeaturizerPool, type FeaturizerPool } from "../functions/featurizer-pool.ts";
-import { readManifest } from "../shared/model-loader.ts";
-import { featurize } from "../shared/featurizer.ts";
-import type { RevisionData } from "../shared/revision-data.ts";
+import { createFeaturizerPool, type FeaturizerPool } from "../functions/node/featurizer-pool.ts";
+import { readManifest } from "../functions/node/model-loader.ts";
+import { featurize } from "../shared/featurize/featurizer.ts";
+import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
 
 const manifest = readManifest("models/fixture");
-const edits = gunzipSync(readFileSync("test/data/parity/multilingual.jsonl.gz"))
+const edits = gunzipSync(readFileSync("standins/mediawiki-fixture/edits/multilingual.jsonl.gz"))
   .toString("utf8")
   .trim()
   .split("\n")

@@ -7,16 +7,16 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import type { FeatureSpec } from "../shared/bundle.ts";
-import { DEFAULT_TED_BUDGET } from "../shared/edittypes/ted.ts";
+import type { FeatureSpec } from "../shared/model/bundle.ts";
+import { DEFAULT_TED_BUDGET } from "../shared/featurize/edittypes/ted.ts";
 import {
   EDIT_TYPE_FEATURES,
   TAG_FEATURES,
   USER_GROUPS,
   editTypesAndTexts,
   featurize,
-} from "../shared/featurizer.ts";
-import type { RevisionData } from "../shared/revision-data.ts";
+} from "../shared/featurize/featurizer.ts";
+import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
 import { register, runFeatures } from "../functions/features/cli.ts";
 
 interface Fixture {
@@ -33,7 +33,7 @@ interface Fixture {
   };
 }
 const load = (name: string): Fixture[] =>
-  gunzipSync(readFileSync(new URL(`./data/parity/${name}.jsonl.gz`, import.meta.url)))
+  gunzipSync(readFileSync(new URL(`../standins/mediawiki-fixture/edits/${name}.jsonl.gz`, import.meta.url)))
     .toString("utf8")
     .split("\n")
     .filter(Boolean)

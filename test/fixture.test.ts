@@ -10,8 +10,8 @@ import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { generateFixture } from "../models/generate-fixture.ts";
-import { ENCODER_NAMES, Manifest } from "../shared/bundle.ts";
-import { checkManifestFeatures, loadCatBoost } from "../shared/classifier.ts";
+import { ENCODER_NAMES, Manifest } from "../shared/model/bundle.ts";
+import { checkManifestFeatures, loadCatBoost } from "../shared/model/catboost/catboost.ts";
 
 const BUNDLE = new URL("../models/fixture/", import.meta.url).pathname;
 const read = (f: string): string => readFileSync(join(BUNDLE, f), "utf8");

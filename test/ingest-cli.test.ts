@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { register, runIngest } from "../functions/ingest/cli.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
 
 const sample = readFileSync(
   new URL("./data/samples/page_change-1.2.0.example.json", import.meta.url),

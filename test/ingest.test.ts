@@ -2,14 +2,14 @@ import { readFileSync } from "node:fs";
 /* eslint-disable @typescript-eslint/no-explicit-any -- test fixtures are mutated freely */
 import { describe, expect, it } from "vitest";
 import { startIngestServer } from "../functions/ingest/node.ts";
-import { createIngestApp, IngestMetrics, parseBody, type IngestResult } from "../shared/ingest.ts";
+import { createIngestApp, IngestMetrics, parseBody, type IngestResult } from "../shared/ingest/ingest-app.ts";
 import {
   classify,
   parsePageChange,
   RRML_DEFAULT_LANGS,
   type PageChangeEvent,
-} from "../shared/page-change.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
+} from "../shared/events/page-change.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
 
 const load = (f: string) =>
   JSON.parse(readFileSync(new URL(`./data/samples/${f}`, import.meta.url), "utf8")) as Record<

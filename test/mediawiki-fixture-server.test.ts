@@ -3,8 +3,8 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MwFixtureStore, seededStore } from "../infra/mw-fixture-store.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
+import { MwFixtureStore, seededStore } from "../standins/mediawiki-fixture/store.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 let server: MwFixtureServer;
 let store: MwFixtureStore;

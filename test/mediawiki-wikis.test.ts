@@ -9,7 +9,7 @@ import {
   resolveWiki,
   tryResolveWiki,
   wikiForHost,
-} from "../shared/wikis.ts";
+} from "../shared/wikis/wikis.ts";
 
 function errorOf(fn: () => unknown): WikiValidationError {
   try {

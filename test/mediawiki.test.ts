@@ -8,10 +8,10 @@ import {
   parseRetryAfter,
   type MediaWikiClientOptions,
   type RevisionResult,
-} from "../shared/mediawiki.ts";
-import { WikiValidationError, resolveWiki } from "../shared/wikis.ts";
-import { MwFixtureStore, utf8Length } from "../infra/mw-fixture-store.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../infra/mw-fixture-server.ts";
+} from "../shared/mediawiki/client.ts";
+import { WikiValidationError, resolveWiki } from "../shared/wikis/wikis.ts";
+import { MwFixtureStore, utf8Length } from "../standins/mediawiki-fixture/store.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 let server: MwFixtureServer;
 const en = resolveWiki("en");

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest } from "../shared/bundle.ts";
-import { loadModel, readManifest, type LoadedModel } from "../shared/model-loader.ts";
-import type { ScoreItem } from "../shared/score-types.ts";
-import { ENCODER_FEATURES } from "../shared/scorer.ts";
+import type { Manifest } from "../shared/model/bundle.ts";
+import { loadModel, readManifest, type LoadedModel } from "../functions/node/model-loader.ts";
+import type { ScoreItem } from "../shared/model/model-input.ts";
+import { ENCODER_FEATURES } from "../shared/model/revertrisk-model.ts";
 
 const FIXTURE = "models/fixture";
 

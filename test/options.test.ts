@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { envOption, parsePort } from "../functions/options.ts";
+import { envOption, parsePort } from "../functions/node/options.ts";
 
 function parse(env: NodeJS.ProcessEnv, argv: string[]) {
   const p = new Command().exitOverride();

@@ -6,17 +6,17 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "./helpers.ts";
-import { startScoringStack, type ScoringStack } from "../infra/scoring-stack.ts";
+import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
 import { startIngestServer, type IngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
-import { startEventGateSink, type EventGateSink } from "../infra/eventgate-sink.ts";
-import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import type { MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import { pageChangeEventsFromStore } from "../infra/replay.ts";
-import { EventGateClient } from "../shared/eventgate-client.ts";
-import type { LoadedModel } from "../shared/model-loader.ts";
-import { createQueueWithDlq, SqsQueue } from "../shared/queue-sqs.ts";
-import type { BatchingScoringService } from "../shared/service-impl.ts";
+import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
+import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";
+import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
+import type { LoadedModel } from "../functions/node/model-loader.ts";
+import { createQueueWithDlq, SqsQueue } from "../shared/queue/sqs-queue.ts";
+import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
 
 const TOKEN = "test-token";
 

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SchemaValidator } from "../infra/eventgate-sink.ts";
+import { SchemaValidator } from "../standins/eventgate-sink/sink.ts";
 import {
   buildPredictionEvent,
   predictionEventId,
   sha1,
   uuidV5,
   type PredictionEvent,
-} from "../shared/prediction-event.ts";
+} from "../shared/events/prediction-event.ts";
 
 const load = (f: string) =>
   JSON.parse(readFileSync(new URL(`./data/samples/${f}`, import.meta.url), "utf8")) as Record<

@@ -3,8 +3,8 @@
  * with mwedittypes 1.2.1's tokenizer (`parse_change_text`) on random multi-script strings.
  */
 import { describe, expect, it } from "vitest";
-import { SequenceMatcher } from "../shared/difflib.ts";
-import { parseChangeText } from "../shared/edittypes/tokenizer.ts";
+import { SequenceMatcher } from "../shared/featurize/difflib.ts";
+import { parseChangeText } from "../shared/featurize/edittypes/tokenizer.ts";
 import {
   capitalize,
   cpLength,
@@ -17,7 +17,7 @@ import {
   roundHalfEven,
   splitlines,
   strip,
-} from "../shared/pycompat.ts";
+} from "../shared/featurize/pycompat.ts";
 
 interface Vectors {
   difflib: Array<[string, string, Array<[string, number, number, number, number]>]>;

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { startHeartbeat, toMessage, type Queue } from "../shared/queue.ts";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
-import { SqsQueue } from "../shared/queue-sqs.ts";
+import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
+import { startHeartbeat, toMessage, type Queue } from "../shared/queue/queue.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
+import { SqsQueue } from "../shared/queue/sqs-queue.ts";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 
 const msg = (i: number) => toMessage("enwiki", 1000 + i, { n: i, $schema: "/mediawiki/page/change/1.2.0" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ENCODER_FEATURES, logitRow, poolRows } from "../shared/scorer.ts";
+import { ENCODER_FEATURES, logitRow, poolRows } from "../shared/model/revertrisk-model.ts";
 
 describe("encoder pooling (rrml.md §5.4)", () => {
   it("turns logits into [s0, s1, p0, p1] with a softmax (training sample check)", () => {

@@ -4,12 +4,12 @@
  * the featurizer → the fixture model on onnxruntime-node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startScoringStack, type ScoringStack } from "../infra/scoring-stack.ts";
+import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import type { MwFixtureServer } from "../infra/mw-fixture-server.ts";
-import type { SeededEdit } from "../infra/mw-fixture-store.ts";
-import type { LoadedModel } from "../shared/model-loader.ts";
-import type { BatchingScoringService } from "../shared/service-impl.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import type { SeededEdit } from "../standins/mediawiki-fixture/store.ts";
+import type { LoadedModel } from "../functions/node/model-loader.ts";
+import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
 
 const PREDICT = "/v1/models/revertrisk-multilingual:predict";
 

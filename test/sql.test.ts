@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ResultsDb } from "../infra/results-db.ts";
-import { buildPredictionEvent } from "../shared/prediction-event.ts";
-import { resolveWikiId, synthesizePageChange } from "../shared/backfill-core.ts";
+import { ResultsDb } from "../standins/results-db/results-db.ts";
+import { buildPredictionEvent } from "../shared/events/prediction-event.ts";
+import { resolveWikiId, synthesizePageChange } from "../shared/backfill/backfill-core.ts";
 import { openResults, renderTable, sqlCommand, type SqlOptions } from "../functions/sql/cli.ts";
 
 let dir: string;

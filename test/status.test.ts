@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedQueue } from "../shared/queue-embedded.ts";
-import { toMessage } from "../shared/queue.ts";
-import { SqsQueue } from "../shared/queue-sqs.ts";
-import { startLocalSqs } from "../infra/fauxqs.ts";
+import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
+import { toMessage } from "../shared/queue/queue.ts";
+import { SqsQueue } from "../shared/queue/sqs-queue.ts";
+import { startLocalSqs } from "../standins/sqs-fauxqs/fauxqs.ts";
 import { collectStatus, renderStatus } from "../functions/status/cli.ts";
 
 let dir: string;

@@ -8,7 +8,7 @@ import {
   loadTypeSchema,
   providerSchemaVersion,
   type CheckResult,
-} from "../infra/terraform-check.ts";
+} from "../tools/terraform-check.ts";
 
 const TF_DIR = join(import.meta.dirname, "..", "terraform");
 const scratch = mkdtempSync(join(tmpdir(), "revrisk-tf-"));

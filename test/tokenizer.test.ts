@@ -11,7 +11,7 @@ import {
   effectiveLength,
   longestFirstAllowance,
   type TextInput,
-} from "../shared/tokenizer.ts";
+} from "../shared/model/tokenizer.ts";
 
 const tokenizerJson = readFileSync(new URL("../models/fixture/tokenizer.json", import.meta.url), "utf8");
 const sampleLines = readFileSync(new URL("../models/sample-text.txt", import.meta.url), "utf8")

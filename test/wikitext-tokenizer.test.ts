@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, toString } from "../shared/wikitext/index.ts";
-import type { Node, TagAttribute, TagNode, Wikicode } from "../shared/wikitext/index.ts";
+import { parse, toString } from "../shared/featurize/wikitext/index.ts";
+import type { Node, TagAttribute, TagNode, Wikicode } from "../shared/featurize/wikitext/index.ts";
 
 const DIR = join(import.meta.dirname, "data/parser/tokenizer-tests");
 

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { parseStrict } from "../shared/wikitext/parser.ts";
+import { parseStrict } from "../shared/featurize/wikitext/parser.ts";
 import {
   childCodes,
   countAll,
@@ -18,8 +18,8 @@ import {
   toString,
   topLevel,
   walk,
-} from "../shared/wikitext/index.ts";
-import type { Node, TagNode, TemplateNode, Wikicode } from "../shared/wikitext/index.ts";
+} from "../shared/featurize/wikitext/index.ts";
+import type { Node, TagNode, TemplateNode, Wikicode } from "../shared/featurize/wikitext/index.ts";
 
 interface Fixture {
   id: string;

@@ -6,8 +6,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalSqs, type FauxqsHandle } from "../infra/fauxqs.ts";
-import { SqsQueue } from "../shared/queue-sqs.ts";
+import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
+import { SqsQueue } from "../shared/queue/sqs-queue.ts";
 
 // Offline: no telemetry, no update check, no Request.cf fetch (infra.md §4.3).
 process.env.WRANGLER_SEND_METRICS = "false";

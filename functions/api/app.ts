@@ -8,12 +8,17 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { Manifest } from "../../shared/bundle.ts";
-import type { Metrics } from "../../shared/metrics.ts";
-import type { RevisionData } from "../../shared/revision-data.ts";
-import type { RevisionOutcome, ScoreError, ScoreErrorCode, ScoringService } from "../../shared/service.ts";
-import { CANONICAL_WIKIS, TEST_WIKI, tryResolveWiki } from "../../shared/wikis.ts";
-import { DATA_ERROR_CODES } from "../../shared/mediawiki.ts";
+import type { Manifest } from "../../shared/model/bundle.ts";
+import type { Metrics } from "../node/metrics.ts";
+import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
+import type {
+  RevisionOutcome,
+  ScoreError,
+  ScoreErrorCode,
+  ScoringService,
+} from "../../shared/scoring/service.ts";
+import { CANONICAL_WIKIS, TEST_WIKI, tryResolveWiki } from "../../shared/wikis/wikis.ts";
+import { DATA_ERROR_CODES } from "../../shared/mediawiki/client.ts";
 import { buildOpenApi, parseRevisionData, renderDocsHtml } from "./schemas.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { createMetrics } from "../../shared/metrics.ts";
+import { createMetrics } from "../node/metrics.ts";
 import { createApiApp, type ApiOptions } from "./app.ts";
 
 export interface ApiServerOptions extends ApiOptions {

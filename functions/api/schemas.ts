@@ -8,7 +8,7 @@
  * prescribed behaviour (the `revision_data` input's field types).
  */
 import { z } from "zod";
-import type { RevisionData } from "../../shared/revision-data.ts";
+import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Requests

@@ -11,11 +11,11 @@ import { createRequire } from "node:module";
 import { basename, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
-import { common, envOption, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../runtime-node.ts";
-import { EventGateClient } from "../../shared/eventgate-client.ts";
-import { MediaWikiClient } from "../../shared/mediawiki.ts";
-import { formatDuration, type ProgressSnapshot } from "../../shared/backfill-core.ts";
+import { common, envOption, parsePositiveInt } from "../node/options.ts";
+import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../node/runtime.ts";
+import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
+import { formatDuration, type ProgressSnapshot } from "../../shared/backfill/backfill-core.ts";
 import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
 
 /** The part of cli-progress (no bundled types) used here. */

@@ -20,15 +20,15 @@
  * bounded, and at most `concurrency` units are in flight.
  */
 import { resolve as resolvePath } from "node:path";
-import type { MediaWikiClient, RevisionSummary } from "../../shared/mediawiki.ts";
-import type { Queue, QueueMessage } from "../../shared/queue.ts";
-import { toMessage } from "../../shared/queue.ts";
-import type { ScoringService } from "../../shared/service.ts";
-import type { RevisionData } from "../../shared/revision-data.ts";
-import { parsePageChange } from "../../shared/page-change.ts";
-import { buildPredictionEvent, type BuildOptions } from "../../shared/prediction-event.ts";
-import { readDump, type DumpItem } from "../../shared/dump-reader.ts";
-import type { ResolvedWiki } from "../../shared/wikis.ts";
+import type { MediaWikiClient, RevisionSummary } from "../../shared/mediawiki/client.ts";
+import type { Queue, QueueMessage } from "../../shared/queue/queue.ts";
+import { toMessage } from "../../shared/queue/queue.ts";
+import type { ScoringService } from "../../shared/scoring/service.ts";
+import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
+import { parsePageChange } from "../../shared/events/page-change.ts";
+import { buildPredictionEvent, type BuildOptions } from "../../shared/events/prediction-event.ts";
+import { readDump, type DumpItem } from "../../shared/backfill/dump-reader.ts";
+import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";
 import {
   etaSeconds,
   RecentKeys,
@@ -38,7 +38,7 @@ import {
   synthesizePageChange,
   type ProgressSnapshot,
   type RevisionFacts,
-} from "../../shared/backfill-core.ts";
+} from "../../shared/backfill/backfill-core.ts";
 import {
   addCounters,
   bump,

@@ -7,8 +7,8 @@
  */
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { EDIT_TYPE_FEATURES, editTypesAndTexts } from "../../shared/featurizer.ts";
-import { DEFAULT_TED_BUDGET } from "../../shared/edittypes/ted.ts";
+import { EDIT_TYPE_FEATURES, editTypesAndTexts } from "../../shared/featurize/featurizer.ts";
+import { DEFAULT_TED_BUDGET } from "../../shared/featurize/edittypes/ted.ts";
 
 export interface FeaturesCliOptions {
   budget: number;

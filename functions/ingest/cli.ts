@@ -5,9 +5,13 @@
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_EVENTSTREAMS_URL, EventStreamsSource, ingestForwarder } from "../../shared/eventstreams.ts";
-import { IngestMetrics, processEvents, type IngestConfig } from "../../shared/ingest.ts";
-import type { FilterConfig } from "../../shared/page-change.ts";
+import {
+  DEFAULT_EVENTSTREAMS_URL,
+  EventStreamsSource,
+  ingestForwarder,
+} from "../../shared/ingest/eventstreams.ts";
+import { IngestMetrics, processEvents, type IngestConfig } from "../../shared/ingest/ingest-app.ts";
+import type { FilterConfig } from "../../shared/events/page-change.ts";
 import { fileCursorStore, openQueue, startIngestServer, supportedWikis, type IngestServer } from "./node.ts";
 
 export interface IngestCliOptions {

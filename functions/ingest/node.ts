@@ -8,12 +8,12 @@ import { dirname, join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Hono } from "hono";
-import { createIngestApp, IngestMetrics, type IngestConfig } from "../../shared/ingest.ts";
-import type { CursorStore } from "../../shared/eventstreams.ts";
-import { RRML_DEFAULT_LANGS } from "../../shared/page-change.ts";
-import type { Queue } from "../../shared/queue.ts";
-import { EmbeddedQueue } from "../../shared/queue-embedded.ts";
-import { SqsQueue } from "../../shared/queue-sqs.ts";
+import { createIngestApp, IngestMetrics, type IngestConfig } from "../../shared/ingest/ingest-app.ts";
+import type { CursorStore } from "../../shared/ingest/eventstreams.ts";
+import { RRML_DEFAULT_LANGS } from "../../shared/events/page-change.ts";
+import type { Queue } from "../../shared/queue/queue.ts";
+import { EmbeddedQueue } from "../node/embedded-queue.ts";
+import { SqsQueue } from "../../shared/queue/sqs-queue.ts";
 
 export interface QueueSettings {
   /** SQS queue URL; when absent the embedded queue is used. */

@@ -5,9 +5,9 @@
  * `AWS_SECRET_ACCESS_KEY`). Counters behind GET /metrics are per isolate.
  */
 import type { Hono } from "hono";
-import { createIngestApp, IngestMetrics } from "../../shared/ingest.ts";
-import { RRML_DEFAULT_LANGS } from "../../shared/page-change.ts";
-import { SqsQueue } from "../../shared/queue-sqs.ts";
+import { createIngestApp, IngestMetrics } from "../../shared/ingest/ingest-app.ts";
+import { RRML_DEFAULT_LANGS } from "../../shared/events/page-change.ts";
+import { SqsQueue } from "../../shared/queue/sqs-queue.ts";
 
 export interface IngestWorkerEnv {
   /** Secret: bearer token for POST /v1/events. Required unless ALLOW_NO_AUTH is "true". */

@@ -5,9 +5,9 @@
  */
 import { createInterface } from "node:readline";
 import { Option, type Command } from "commander";
-import { addRuntimeOptions, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, runtimeOptions } from "../runtime-node.ts";
-import type { RevisionOutcome } from "../../shared/service.ts";
+import { addRuntimeOptions, parsePositiveInt } from "../node/options.ts";
+import { createLogger, createRuntime, runtimeOptions } from "../node/runtime.ts";
+import type { RevisionOutcome } from "../../shared/scoring/service.ts";
 
 function render(o: RevisionOutcome, modelName: string, modelVersion: string, features: boolean): unknown {
   if (!o.ok) return { lang: o.lang, revision_id: o.revId, error: o.error };

@@ -6,9 +6,9 @@
 import { Option, type Command } from "commander";
 import { startApiServer } from "../api/node.ts";
 import { openQueue } from "../ingest/node.ts";
-import { addRuntimeOptions, common, envOption, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../runtime-node.ts";
-import { EventGateClient } from "../../shared/eventgate-client.ts";
+import { addRuntimeOptions, common, envOption, parsePositiveInt } from "../node/options.ts";
+import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../node/runtime.ts";
+import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { join } from "node:path";
 import { startMonitor } from "./monitor.ts";
 import { startScorerWorker, type ScorerWorker } from "./node.ts";

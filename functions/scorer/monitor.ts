@@ -6,8 +6,8 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
-import { createAutoscaler, ewma, type ScalingConfig } from "../../shared/autoscaling.ts";
-import type { Queue } from "../../shared/queue.ts";
+import { createAutoscaler, ewma, type ScalingConfig } from "../../shared/pipeline/autoscaling.ts";
+import type { Queue } from "../../shared/queue/queue.ts";
 import type { ScorerWorker } from "./node.ts";
 
 /** The status file `revrisk status` reads. */

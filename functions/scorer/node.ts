@@ -10,15 +10,15 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Consumer } from "sqs-consumer";
-import type { Manifest } from "../../shared/bundle.ts";
-import type { EventGateClient } from "../../shared/eventgate-client.ts";
-import { EventScorer, type MessageResult, type PostOutcome } from "../../shared/event-scorer.ts";
-import { Poller } from "../../shared/poller.ts";
-import { buildPredictionEvent } from "../../shared/prediction-event.ts";
-import { decodeMessage, type Queue, type ReceivedMessage } from "../../shared/queue.ts";
-import type { SqsQueue } from "../../shared/queue-sqs.ts";
-import type { ScoredItem } from "../../shared/scorer.ts";
-import type { ScoringService } from "../../shared/service.ts";
+import type { Manifest } from "../../shared/model/bundle.ts";
+import type { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { EventScorer, type MessageResult, type PostOutcome } from "../../shared/pipeline/message-handler.ts";
+import { Poller } from "../../shared/queue/poller.ts";
+import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
+import { decodeMessage, type Queue, type ReceivedMessage } from "../../shared/queue/queue.ts";
+import type { SqsQueue } from "../../shared/queue/sqs-queue.ts";
+import type { ScoredItem } from "../../shared/model/revertrisk-model.ts";
+import type { ScoringService } from "../../shared/scoring/service.ts";
 
 export interface ScorerWorkerOptions {
   service: ScoringService;

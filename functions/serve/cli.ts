@@ -11,14 +11,14 @@ import { Option, type Command } from "commander";
 import { startApiServer } from "../api/node.ts";
 import { runIngest } from "../ingest/cli.ts";
 import { openQueue } from "../ingest/node.ts";
-import { addRuntimeOptions, common, envOption, parsePort, parsePositiveInt } from "../options.ts";
-import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../runtime-node.ts";
+import { addRuntimeOptions, common, envOption, parsePort, parsePositiveInt } from "../node/options.ts";
+import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../node/runtime.ts";
 import { startScorerWorker, type ScorerWorker } from "../scorer/node.ts";
 import { startMonitor } from "../scorer/monitor.ts";
-import { startEventGateSink } from "../../infra/eventgate-sink.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../../infra/mw-fixture-server.ts";
-import { pageChangeEventsFromStore } from "../../infra/replay.ts";
-import { EventGateClient } from "../../shared/eventgate-client.ts";
+import { startEventGateSink } from "../../standins/eventgate-sink/sink.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../../standins/mediawiki-fixture/server.ts";
+import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
+import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")

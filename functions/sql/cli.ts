@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { common, envOption, parsePositiveInt } from "../options.ts";
-import { exportParquet } from "../../infra/parquet-export.ts";
+import { common, envOption, parsePositiveInt } from "../node/options.ts";
+import { exportParquet } from "../../standins/results-db/parquet-export.ts";
 
 export type SqlFormat = "table" | "json" | "csv";
 

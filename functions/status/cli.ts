@@ -14,9 +14,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
-import { common } from "../options.ts";
-import type { Queue, QueueDepth } from "../../shared/queue.ts";
-import { formatDuration } from "../../shared/backfill-core.ts";
+import { common } from "../node/options.ts";
+import type { Queue, QueueDepth } from "../../shared/queue/queue.ts";
+import { formatDuration } from "../../shared/backfill/backfill-core.ts";
 import type { Checkpoint } from "../backfill/checkpoint.ts";
 
 /** What the serve / scorer process writes to `<data-dir>/status.json` (fields beyond these are kept). */

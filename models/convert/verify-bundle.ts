@@ -7,13 +7,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Manifest } from "../../shared/bundle.ts";
+import { Manifest } from "../../shared/model/bundle.ts";
 import {
   checkManifestFeatures,
   loadCatBoost,
   parseCheckFile,
   verifyCheckFile,
-} from "../../shared/classifier.ts";
+} from "../../shared/model/catboost/catboost.ts";
 
 const dir = process.argv[2];
 if (!dir) {

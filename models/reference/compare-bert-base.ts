@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createEncoderSession, type Backend, type Precision } from "../../shared/encoders.ts";
+import { createEncoderSession, type Backend, type Precision } from "../../shared/model/encoders.ts";
 
 const dir = resolve(process.argv[2] ?? "models/generated/bert-base");
 const ref = JSON.parse(readFileSync(join(dir, "reference.json"), "utf8")) as {

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BertTokenizer, type EncodedBatch, type TextInput } from "../../shared/tokenizer.ts";
+import { BertTokenizer, type EncodedBatch, type TextInput } from "../../shared/model/tokenizer.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 

@@ -3,7 +3,7 @@
  * encodings presumed in §5.5 (tag flags "1"/"0", user flags "True"/"False"). Test data only: the
  * authoritative list comes from the real model's manifest.
  */
-import type { FeatureSpec } from "../../../shared/bundle.ts";
+import type { FeatureSpec } from "../../../shared/model/bundle.ts";
 
 const CONTENT_TYPES = [
   "Argument", "Category", "Comment", "ExternalLink", "Gallery", "HTMLEntity", "Heading", "List", "Media",
