@@ -18,6 +18,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import("../functions/features/cli.ts"),
   () => import("../functions/score/cli.ts"),
   () => import("../functions/backfill/cli.ts"),
+  () => import("../functions/evaluate/cli.ts"),
   () => import("../functions/sql/cli.ts"),
   () => import("../functions/status/cli.ts"),
   () => import("../standins/mediawiki-fixture/cli.ts"),

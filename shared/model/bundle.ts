@@ -5,6 +5,7 @@
  * exact strings a categorical value is encoded as.
  */
 import { z } from "zod";
+import { THRESHOLD_FIELDS, type ClassifierStatistics } from "./statistics.ts";
 
 export const ENCODER_NAMES = ["title", "insert", "remove", "change"] as const;
 export type EncoderName = (typeof ENCODER_NAMES)[number];
@@ -38,6 +39,44 @@ export const FeatureSpec = z.object({
 });
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
 
+const perLabel = <T extends z.ZodType>(t: T) => z.object({ true: t, false: t });
+const stat = z.number().nullable();
+const fieldsOf = <T extends z.ZodType>(t: T) =>
+  Object.fromEntries(THRESHOLD_FIELDS.map((f) => [f, t])) as Record<(typeof THRESHOLD_FIELDS)[number], T>;
+const count = z.number().nonnegative();
+
+/** Evaluation statistics of one population (shared/model/statistics.ts computes them). */
+export const ClassifierStatisticsSchema = z.object({
+  counts: z.object({
+    n: z.number().int().positive(),
+    labels: perLabel(z.number().int().nonnegative()),
+    predictions: perLabel(perLabel(z.number().int().nonnegative())),
+  }),
+  rates: z.object({ sample: perLabel(count), population: perLabel(count) }),
+  default_threshold: z.number().min(0).max(1),
+  ...fieldsOf(perLabel(stat)),
+  roc_auc: perLabel(stat),
+  pr_auc: perLabel(stat),
+  thresholds: perLabel(z.array(z.object({ threshold: z.number(), ...fieldsOf(stat) }))),
+}) satisfies z.ZodType<ClassifierStatistics>;
+
+/** What `revrisk evaluate` writes into the manifest: the labelled set, overall and per-wiki statistics. */
+export const ModelStatistics = z.object({
+  dataset: z.object({
+    /** What the labelled set is (source, period, sampling); for the fixture: that it means nothing. */
+    description: z.string(),
+    /** Labelled examples scored (examples that could not be scored are left out and counted). */
+    n: z.number().int().positive(),
+    unscored: z.number().int().nonnegative().default(0),
+    /** When the statistics were computed (ISO 8601). */
+    computed: z.string(),
+  }),
+  overall: ClassifierStatisticsSchema,
+  /** By language code; wikis with fewer labelled examples than evaluate's minimum are left out. */
+  per_wiki: z.record(z.string(), ClassifierStatisticsSchema).default({}),
+});
+export type ModelStatistics = z.infer<typeof ModelStatistics>;
+
 export const Manifest = z.object({
   format: z.literal("revrisk-bundle/1"),
   model_name: z.string().min(1),
@@ -62,6 +101,8 @@ export const Manifest = z.object({
   features: z.array(FeatureSpec).min(1),
   /** String used for a missing categorical value (training filled missing values with -1). */
   missing_categorical: z.string().default("-1"),
+  /** Evaluation statistics (`revrisk evaluate`), served as ORES model_info and by the LiftWing API. */
+  statistics: ModelStatistics.optional(),
   /** Optional precision/recall table by threshold, shown by the model-info endpoint. */
   precision_recall: z
     .array(z.object({ threshold: z.number(), precision: z.number(), recall: z.number() }))
