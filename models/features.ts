@@ -1,6 +1,6 @@
 /**
- * The revertrisk-multilingual classifier input (docs: shared reference rrml.md §5.1, training order),
- * as manifest FeatureSpecs, and the 47 training wikis (§5.6).
+ * The revertrisk-multilingual classifier input (models/README.md, in training order),
+ * as manifest FeatureSpecs, and the 47 training wikis.
  */
 import type { FeatureSpec } from "../shared/model/bundle.ts";
 import { CONTENT_TYPES, EDIT_ACTIONS, TAG_FEATURES, USER_GROUPS } from "../shared/featurize/featurizer.ts";

@@ -21,7 +21,7 @@ function indexed(root: TreeNode): TreeNode[] {
   return list;
 }
 
-describe("tree edit distance (edittypes.md §2.6)", () => {
+describe("tree edit distance (mwedittypes 1.2.1 tree edit distance)", () => {
   it("records a change only for same-type nodes with different hashes", () => {
     const t1 = indexed(node("Article", "", [node("Section", "", [node("Template", "{{a}}")], "s1")]));
     const t2 = indexed(node("Article", "", [node("Section", "", [node("Template", "{{b}}")], "s2")]));
@@ -84,7 +84,7 @@ const tag = (name: string): Node => ({
   closing_tag: [{ type: "Text", str: name }],
 });
 
-describe("classification (edittypes.md §2.2)", () => {
+describe("classification (mwedittypes 1.2.1 node classification)", () => {
   it("uses English prefixes plus the language's aliases, case-insensitively", () => {
     expect(nodeType(link("File:A.jpg"), "xx")).toBe("Media");
     expect(nodeType(link("image:A.jpg"), "en")).toBe("Media");
@@ -105,7 +105,7 @@ describe("classification (edittypes.md §2.2)", () => {
   });
 });
 
-describe("bare-media search (edittypes.md §2.5)", () => {
+describe("bare-media search (mwedittypes 1.2.1 nested nodes)", () => {
   it("finds runs ending in a media extension followed by a word boundary", () => {
     expect(findNestedMedia("image = Foo bar.JPG\n")).toEqual(["Foo bar.JPG"]);
     expect(findNestedMedia("a.jpg|Caption one\nB.png")).toEqual(["a.jpg", "B.png"]);

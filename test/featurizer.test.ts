@@ -1,6 +1,6 @@
 /**
  * featurize(): manifest features by name and encoding, error path, title, encoder inputs; hard
- * cases with expectations from the spec (edittypes.md); a fuzz over random and mutated wikitext
+ * cases with expectations from the spec (mwedittypes 1.2.1, docs/featurizer.md); a fuzz over random and mutated wikitext
  * (never throws, stays within the work budget).
  */
 import { readFileSync } from "node:fs";
@@ -39,7 +39,7 @@ const load = (name: string): Fixture[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Fixture);
 
-/** The 137-feature manifest of rrml.md §5.1 (categorical encodings per §5.5). */
+/** The 137-feature manifest of the model's 137 inputs, models/README.md (categorical encodings per §5.5). */
 const MANIFEST: FeatureSpec[] = [
   { name: "wiki_db", kind: "categorical" },
   { name: "revision_text_bytes_diff", kind: "numeric" },
@@ -141,7 +141,7 @@ describe("featurize", () => {
 
 const lorem = (i: number) => `Sentence number ${i} is here. It has words.`;
 
-describe("hard cases (expectations from edittypes.md)", () => {
+describe("hard cases (expectations from mwedittypes 1.2.1, docs/featurizer.md)", () => {
   it("page creation counts the lead as an inserted section (§2.9 prev-no-content)", () => {
     const r = editTypesAndTexts("", "Hello world. This is new.", "en");
     expect(r.editTypes.status).toBe("ok");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ENCODER_FEATURES, logitRow, poolRows } from "../shared/model/revertrisk-model.ts";
 
-describe("encoder pooling (rrml.md §5.4)", () => {
+describe("encoder pooling (the model's pooling, docs/mlcore.md)", () => {
   it("turns logits into [s0, s1, p0, p1] with a softmax (training sample check)", () => {
     const [s0, s1, p0, p1] = logitRow(2.3568, -2.5051);
     expect(s0).toBe(2.3568);

@@ -1,6 +1,6 @@
 /**
  * Parser parity against mwparserfromhell 0.6.4 dumps (test/data/parser/trees.jsonl.gz), the API
- * helpers, the behaviours listed in docs (edittypes.md §2.3), hard cases, fuzzed round trips and
+ * helpers, the behaviours listed in docs (the mwparserfromhell 0.6.4 API that mwedittypes uses), hard cases, fuzzed round trips and
  * speed.
  */
 import { readFileSync } from "node:fs";
@@ -251,7 +251,7 @@ describe("API", () => {
   });
 });
 
-describe("parser behaviours of edittypes.md §2.3", () => {
+describe("parser behaviours of the mwparserfromhell 0.6.4 API that mwedittypes uses", () => {
   const one = (text: string): Node => {
     const tree = parse(text);
     expect(tree).toHaveLength(1);

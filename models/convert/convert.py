@@ -265,7 +265,7 @@ def choose_encodings(evidence: dict[int, dict[str, int]], names: list[str], wiki
             if score > 0 and (best is None or score > best[0]):
                 best = (score, t, f)
         if best is None:
-            # unused or unknown: fall back to the training code's convention (rrml.md §5.5)
+            # unused or unknown: fall back to the training code's convention (categorical encodings, docs/featurizer.md)
             t, f = ("1", "0") if names[flat] in TAG_FLAGS else ("True", "False")
             print(f"warning: no evidence for the encoding of {names[flat]}; assuming {t!r}/{f!r}", file=sys.stderr)
         else:

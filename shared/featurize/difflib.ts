@@ -1,6 +1,6 @@
 /**
  * Python `difflib.SequenceMatcher(None, a, b)` (autojunk on, no junk predicate) for sequences of
- * strings: matching blocks and opcodes identical to CPython 3.11's (edittypes.md §4 step b).
+ * strings: matching blocks and opcodes identical to CPython 3.11's (encoder texts, docs/featurizer.md).
  * Written from the documented algorithm (Ratcliff/Obershelp longest-match recursion).
  */
 

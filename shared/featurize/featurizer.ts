@@ -1,6 +1,6 @@
 /**
  * The featurizer: RevisionData → the classifier's non-encoder features + the encoder text inputs
- * (rrml.md §5). Edit types follow mwedittypes 1.2.1 (edittypes.md); the BERT features (`bert_*`)
+ * (docs/featurizer.md). Edit types follow mwedittypes 1.2.1; the BERT features (`bert_*`)
  * are computed by the scorer from `inserts` / `removes` / `changes` / `title`.
  * Runtime-agnostic (Node, Cloudflare Workers). Never throws.
  */
@@ -12,7 +12,7 @@ import type { RevisionData } from "../mediawiki/revision-data.ts";
 import type { FeatureValue, ScoreItem } from "../model/model-input.ts";
 import { type PairingOrder, type TextLists, encoderInputs, textsFromTreeDiff } from "./texts.ts";
 
-/** The 22 content types of the model, in feature order (rrml.md §5.1). */
+/** The 22 content types of the model, in feature order (the model's 137 inputs, models/README.md). */
 export const CONTENT_TYPES = [
   "Argument",
   "Category",
@@ -44,7 +44,7 @@ export const EDIT_TYPE_FEATURES: readonly string[] = CONTENT_TYPES.flatMap((t) =
   EDIT_ACTIONS.map((a) => `${a}_${t}`),
 );
 
-/** Tag flag features → the exact change tag (rrml.md §5.5). */
+/** Tag flag features → the exact change tag (categorical encodings, docs/featurizer.md). */
 export const TAG_FEATURES: Readonly<Record<string, string>> = {
   is_mobile_edit: "mobile edit",
   is_mobile_web_edit: "mobile web edit",
@@ -53,7 +53,7 @@ export const TAG_FEATURES: Readonly<Record<string, string>> = {
   is_ios_app_edit: "ios app edit",
 };
 
-/** User-group flag features (rrml.md §5.1, indices 120–135). */
+/** User-group flag features (the model's 137 inputs, models/README.md, indices 120–135). */
 export const USER_GROUPS = [
   "editor",
   "trusted",
@@ -73,7 +73,7 @@ export const USER_GROUPS = [
   "suppressredirect",
 ] as const;
 
-/** Default string encodings of boolean categoricals when the manifest gives none (rrml.md §5.5). */
+/** Default string encodings of boolean categoricals when the manifest gives none (categorical encodings, docs/featurizer.md). */
 const TAG_DEFAULT_ENCODING = { true: "1", false: "0" };
 const USER_DEFAULT_ENCODING = { true: "True", false: "False" };
 

@@ -1,13 +1,13 @@
 /**
- * Python 3.11 string semantics that the edit-type port depends on (edittypes.md §5). Everything here
+ * Python 3.11 string semantics that the edit-type port depends on (Python 3.11 semantics, docs/featurizer.md). Everything here
  * works on code points where Python does, and is runtime-agnostic (no Node APIs).
  */
 
-/** Python `\s` / `str.isspace()`: the 29 white-space code points of Python 3.11 (edittypes.md §2.10). */
+/** Python `\s` / `str.isspace()`: the 29 white-space code points of Python 3.11 (as mwedittypes' `parse_change_text` counts them). */
 export const PY_SPACE_CLASS =
   "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
-/** Python `\w` on str patterns (verified equal to letters, numbers and `_`, edittypes.md §5). */
+/** Python `\w` on str patterns (verified equal to letters, numbers and `_`, Python 3.11 semantics, docs/featurizer.md). */
 export const PY_WORD_CLASS = "[\\p{L}\\p{N}_]";
 /** Python `\d` on str patterns. */
 export const PY_DIGIT_CLASS = "\\p{Nd}";
@@ -193,7 +193,7 @@ export function lcsLength(a: readonly number[], b: readonly number[]): number {
 /**
  * fuzzywuzzy 0.18 `fuzz.ratio` backed by python-Levenshtein (rapidfuzz Indel): 100 for equal strings,
  * 0 when either is empty, else `round_half_even(100 * (1 - indel / L))` with L the total length in
- * code points (rrml.md §5.3).
+ * code points (encoder texts, docs/featurizer.md).
  */
 export function ratio(a: string, b: string): number {
   if (a === b) return 100;

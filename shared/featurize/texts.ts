@@ -1,5 +1,5 @@
 /**
- * Text lists for the mBERT encoders (rrml.md §5.3, edittypes.md §4): inserted / removed section
+ * Text lists for the mBERT encoders (encoder texts, docs/featurizer.md, encoder texts, docs/featurizer.md): inserted / removed section
  * plaintexts from the tree diff, plus a sentence-level line diff of changed sections, with greedy
  * fuzzy pairing of deleted × added sentences.
  */
@@ -43,7 +43,7 @@ export const CHANGE_RATIO_THRESHOLD = 60;
  */
 export type PairingOrder = "python" | "insertion";
 
-/** Line diff of one changed section (step 3 of rrml.md §5.3). */
+/** Line diff of one changed section (step 3 of encoder texts, docs/featurizer.md). */
 export function diffLines(
   prevText: string,
   currText: string,
@@ -127,7 +127,7 @@ export function textsFromTreeDiff(diff: TreeDiff | null, order: PairingOrder = "
   return out;
 }
 
-/** Encoder inputs (rrml.md §5.3 "Filters at feature time"): no empty texts, no unchanged pairs. */
+/** Encoder inputs (encoder texts, docs/featurizer.md): no empty texts, no unchanged pairs. */
 export function encoderInputs(t: TextLists): TextLists {
   return {
     inserts: t.inserts.filter((s) => s.length > 0),

@@ -1,6 +1,6 @@
 /**
  * Node classification, plaintext extraction, bare-media search and entry names
- * (edittypes.md §2.2, §2.5 "Bare-media search", §2.8 "Plaintext of a section").
+ * (mwedittypes 1.2.1 node classification, bare-media search and section plaintext).
  */
 import type { Node, Wikicode } from "../wikitext/nodes.ts";
 import { capitalize, cpLength, cpSlice, lower, strip } from "../pycompat.ts";
@@ -13,7 +13,7 @@ import {
 } from "./data.ts";
 import { codeToString, entityNormalize, stripCode } from "./wikicode.ts";
 
-/** The edit type of a parsed node (edittypes.md §2.2). */
+/** The edit type of a parsed node (mwedittypes 1.2.1 node classification). */
 export function nodeType(node: Node, lang: string): string {
   switch (node.type) {
     case "Text":
@@ -43,7 +43,7 @@ export function nodeType(node: Node, lang: string): string {
   }
 }
 
-/** Display text of one top-level node (`extract_text`, edittypes.md §2.8 table). */
+/** Display text of one top-level node (`extract_text`, mwedittypes 1.2.1's per-type table). */
 export function extractText(node: Node, lang: string): string {
   const t = nodeType(node, lang);
   switch (t) {
@@ -97,7 +97,7 @@ function charAt(s: string, i: number): string {
 /**
  * `find_nested_media`: case-insensitive search for bare file names: runs of `[\w ,().-]+` ending in a
  * media extension followed by a word boundary, ≤ 240 code points, in original case, stripped
- * (edittypes.md §2.5). Equivalent to the greedy regex search: within each maximal run the match
+ * (mwedittypes 1.2.1 nested nodes). Equivalent to the greedy regex search: within each maximal run the match
  * starts at the run start (or the search position) and ends at the last extension hit in the run.
  */
 export function findNestedMedia(wikitext: string): string[] {

@@ -1,5 +1,5 @@
 /**
- * mwedittypes 1.2.1 `EditTypes(prev, curr, lang).get_diff()` (edittypes.md §2.1), parser-agnostic:
+ * mwedittypes 1.2.1 `EditTypes(prev, curr, lang).get_diff()`, parser-agnostic:
  * the wikitext parser is passed in. `editTypes` in ./index.ts binds the project's parser.
  */
 import { countDiff } from "./count.ts";

@@ -1,5 +1,5 @@
 /**
- * Counting the tree diff (`get_diff_count`, edittypes.md §2.9): a per-type "is this a real edit"
+ * Counting the tree diff (mwedittypes 1.2.1 `get_diff_count`): a per-type "is this a real edit"
  * check that re-parses the node texts, text statistics over the joined section texts, and the
  * Section arithmetic.
  */
@@ -129,7 +129,7 @@ function changeCheck(type: string, prev: Wikicode, curr: Wikicode): boolean {
 }
 
 /**
- * `is_change_in_edit_type(type, prev, curr)`: whether the entry counts (edittypes.md §2.9 table).
+ * `is_change_in_edit_type(type, prev, curr)`: whether the entry counts (mwedittypes 1.2.1's per-type rules).
  * Any exception (e.g. an empty filter result) means "not counted".
  */
 export function isRealEdit(type: string, prevText: string, currText: string, parse: ParseFn): boolean {

@@ -1,6 +1,6 @@
 /**
  * Reading the transaction list (corresponding nodes, moves) and post-processing (section mapping,
- * section-level text merge, renaming): edittypes.md §2.7, §2.8. The v1.2.1 bookkeeping quirks are
+ * section-level text merge, renaming): mwedittypes 1.2.1 transactions and moves. The v1.2.1 bookkeeping quirks are
  * reproduced on purpose: move-index keys, pops that shift shared lists, and the section-mapping
  * exceptions (IndexError / KeyError) that the model pipeline turns into all-zero features.
  */
@@ -51,7 +51,7 @@ function pyPop<T>(list: T[], i: number): T {
   return list.splice(i < 0 ? list.length + i : i, 1)[0]!;
 }
 
-/** Remove / insert / change lists from the transactions, then move detection (edittypes.md §2.7). */
+/** Remove / insert / change lists from the transactions, then move detection (mwedittypes 1.2.1 transactions and moves). */
 export function correspondingNodes(
   transactions: Transaction[] | null,
   t1: readonly TreeNode[],
@@ -97,7 +97,7 @@ function detectMoves(diff: NodeDiff): void {
   const prevMoved: Ref[] = [];
   const currMoved: Ref[] = [];
   const currFound = new Set<string>();
-  // v1.2.1 keys these by the *other* side's index (edittypes.md §2.7): reproduced literally.
+  // v1.2.1 keys these by the *other* side's index (mwedittypes 1.2.1 transactions and moves): reproduced literally.
   const addToInsert = new Map<number, TreeNode>();
   const addToRemove = new Map<number, TreeNode>();
   for (const [pet, pidx, pn] of prevNodes) {
@@ -165,7 +165,7 @@ function pyGet<V>(m: Map<string, V>, key: string): V {
   return m.get(key)!;
 }
 
-/** Section mapping, section-level text merge and renaming (edittypes.md §2.8). */
+/** Section mapping, section-level text merge and renaming (mwedittypes 1.2.1 section mapping). */
 export function postProcess(
   nodes: NodeDiff,
   sectionsPrev: Map<string, string>,

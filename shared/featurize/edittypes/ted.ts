@@ -1,6 +1,6 @@
 /**
  * Tree edit distance with transaction lists (Zhang–Shasha variant of mwedittypes 1.2.1,
- * edittypes.md §2.6): the cost of an option is the length of its transaction list; ties go to
+ * mwedittypes 1.2.1 tree edit distance): the cost of an option is the length of its transaction list; ties go to
  * remove, then insert, then change; a type change costs 10 but records nothing. Lists are
  * persistent (shared tails / concatenation nodes), which keeps Python's lengths and order without
  * copying.
@@ -124,7 +124,7 @@ export function treeEditTransactions(
   const k1 = nodeKeys(t1, ids);
   const k2 = nodeKeys(t2, ids);
   const sectionType = ids.get("t\u0000Section") ?? -1;
-  /** Relabel cost (edittypes.md §2.6): 10 for a type change, 0 for equal hashes, Section rule, else 1. */
+  /** Relabel cost (mwedittypes 1.2.1 tree edit distance): 10 for a type change, 0 for equal hashes, Section rule, else 1. */
   const distance = (i: number, j: number): number => {
     if (k1.type[i] !== k2.type[j]) return 10;
     if (k1.hash[i] === k2.hash[j]) return 0;

@@ -1,5 +1,5 @@
 /**
- * Text statistics of mwedittypes 1.2.1 (`parse_change_text`, edittypes.md §2.10): token counters per
+ * Text statistics of mwedittypes 1.2.1 (`parse_change_text`): token counters per
  * category on each side, then per-category remove / insert / change summaries.
  */
 import { PY_SPACE_CLASS, PY_WORD_BOUNDARY, PY_WORD_CLASS, strip } from "../pycompat.ts";

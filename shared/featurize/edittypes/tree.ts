@@ -1,6 +1,6 @@
 /**
  * Document trees for the tree differ: construction, section pruning, size modes and expansion of
- * nested nodes (edittypes.md §2.4, §2.5).
+ * nested nodes (mwedittypes 1.2.1 tree building).
  */
 import type { Wikicode } from "../wikitext/nodes.ts";
 import { cpLength } from "../pycompat.ts";
@@ -40,7 +40,7 @@ function makeNode(
   return n;
 }
 
-/** Build the Article → Section → top-level node tree of a revision (edittypes.md §2.4). */
+/** Build the Article → Section → top-level node tree of a revision (mwedittypes 1.2.1 tree building). */
 export function buildTree(wikitext: string, lang: string, parse: ParseFn): WikitextTree {
   const root = makeNode("Article", "", "", "", null);
   const secnameToText = new Map<string, string>();
@@ -97,7 +97,7 @@ export function pruneSections(t1: WikitextTree, t2: WikitextTree): void {
 export const SECTIONS_ONLY_THRESHOLD = 500;
 export const EXPAND_THRESHOLD = 1000;
 
-/** Prune and pick the size mode; expands both trees in expanded mode (edittypes.md §2.4). */
+/** Prune and pick the size mode; expands both trees in expanded mode (mwedittypes 1.2.1 tree building). */
 export function pruneTrees(t1: WikitextTree, t2: WikitextTree, parse: ParseFn): SizeMode {
   pruneSections(t1, t2);
   const n1 = postOrder(t1.root);
@@ -156,7 +156,7 @@ class Offsets {
   }
 }
 
-/** Build the nested nodes of one node from a re-parse of its text (edittypes.md §2.5). */
+/** Build the nested nodes of one node from a re-parse of its text (mwedittypes 1.2.1 nested nodes). */
 export function unnest(self: TreeNode, lang: string, parse: ParseFn): void {
   let code: Wikicode;
   if (self.ntype === "Gallery") {

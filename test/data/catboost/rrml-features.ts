@@ -1,5 +1,5 @@
 /**
- * The 137-feature RRML input row in training order (reference rrml.md §5.1), with the categorical
+ * The 137-feature RRML input row in training order (the model's 137 inputs, models/README.md), with the categorical
  * encodings presumed in §5.5 (tag flags "1"/"0", user flags "True"/"False"). Test data only: the
  * authoritative list comes from the real model's manifest.
  */
