@@ -3,26 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
-import { startHeartbeat, toMessage, type Queue } from "../shared/queue/queue.ts";
+import { startHeartbeat, toMessage } from "../shared/queue/queue.ts";
 import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
+import { drainRevIds } from "./helpers.ts";
 import { SqsQueue } from "../shared/queue/sqs-queue.ts";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 
 const msg = (i: number) => toMessage("enwiki", 1000 + i, { n: i, $schema: "/mediawiki/page/change/1.2.0" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function drain(q: Queue): Promise<number[]> {
-  const got: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    const batch = await q.receive({ max: 10, visibilityTimeoutS: 30 });
-    if (!batch.length) break;
-    for (const m of batch) {
-      got.push(m.body.rev_id);
-      await q.ack(m.receiptHandle);
-    }
-  }
-  return got.sort((a, b) => a - b);
-}
 
 describe("embedded queue", () => {
   let dir: string;
@@ -54,7 +42,7 @@ describe("embedded queue", () => {
     await q.close();
     q = new EmbeddedQueue({ path, visibilityTimeoutS: 0.2 });
     await sleep(250);
-    const got = await drain(q);
+    const got = await drainRevIds(q);
     expect(got).toEqual(Array.from({ length: 24 }, (_, i) => 1001 + i));
     await q.close();
   });
@@ -161,7 +149,7 @@ describe("SQS queue against fauxqs", () => {
     expect(got[0]!.receiveCount).toBe(1);
     expect(await q.depth()).toEqual({ visible: 15, inFlight: 10, dead: 0 });
     for (const m of got) await q.ack(m.receiptHandle);
-    const rest = await drain(q);
+    const rest = await drainRevIds(q);
     expect(rest).toHaveLength(15);
     expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, dead: 0 });
     await q.close();
@@ -234,7 +222,10 @@ describe("SQS sendBatch retry logic (stub client)", () => {
     };
     const q = new SqsQueue({ queueUrl: "http://x/q", client: client as unknown as SQSClient });
     const r = await q.sendBatch(Array.from({ length: 12 }, (_, i) => msg(i)));
-    expect(r).toEqual({ sent: 11, failed: [{ index: 11, error: "InvalidParameterValue: too big" }] });
+    expect(r).toEqual({
+      sent: 11,
+      failed: [{ index: 11, error: "InvalidParameterValue: too big", permanent: true }],
+    });
     expect(calls.map((c) => c.length)).toEqual([10, 10, 1, 2]);
     expect(calls[2]).toEqual(["3"]);
   });

@@ -88,6 +88,7 @@ export async function runIngest(
         if (s.type === "open")
           log(`eventstreams: connected to ${s.url}${s.resumedFrom ? " (resuming)" : ""}`);
         else if (s.type === "error") log(`eventstreams: ${s.message}`);
+        else if (s.type === "poison") log(`eventstreams: ${s.message} (id ${s.eventId ?? "none"})`);
         else if (s.type === "reconnecting")
           log(`eventstreams: reconnecting in ${s.inMs} ms (attempt ${s.attempt})`);
       },

@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   decodeMessage,
+  encodeAccepted,
   encodeMessage,
   type DeadLetter,
   type Queue,
@@ -125,10 +126,17 @@ export class EmbeddedQueue implements Queue {
   async sendBatch(messages: readonly QueueMessage[]): Promise<SendResult> {
     this.check();
     const now = this.now();
-    this.tx(() => {
-      for (const m of messages) this.st.insert!.run(randomUUID(), encodeMessage(m), now, now);
+    const failed: SendResult["failed"] = [];
+    const bodies: string[] = [];
+    messages.forEach((m, index) => {
+      const e = encodeMessage(m);
+      if (e.ok) bodies.push(e.body);
+      else failed.push({ index, error: e.error, permanent: true });
     });
-    return { sent: messages.length, failed: [] };
+    this.tx(() => {
+      for (const body of bodies) this.st.insert!.run(randomUUID(), body, now, now);
+    });
+    return { sent: bodies.length, failed };
   }
 
   private receiveNow(max: number, vt: number): ReceivedMessage[] {
@@ -211,7 +219,7 @@ export class EmbeddedQueue implements Queue {
           this.st.del!.run(r.seq);
         }
       }
-      const body = "raw" in message ? message.raw : encodeMessage(message);
+      const body = "raw" in message ? message.raw : encodeAccepted(message);
       this.st.dead!.run(id, body, reason, count, now);
     });
   }

@@ -5,8 +5,13 @@
  * after a restart or a dropped connection (WMF cuts every connection after 15 minutes).
  *
  * Delivery is at-least-once: the cursor is saved only after `onEvents` resolved; when it throws,
- * the source reconnects from the last saved cursor. `start()` rejects quickly (connect timeout,
- * default 10 s) when the first connection fails, so callers can say so and suggest offline mode.
+ * the source reconnects from the last saved cursor with exponential backoff (capped; reset once a
+ * batch is delivered again, not merely on reconnecting, so a feed that keeps failing slows down).
+ * After a failed delivery the replay goes one event at a time: an event that fails again while the
+ * event after it is delivered is poison (counted in `stats.poisoned`, reported, skipped) instead of
+ * stalling the feed; when the next one fails too, the sink is down and the source backs off.
+ * `start()` rejects quickly (connect timeout, default 10 s) when the first connection fails, so
+ * callers can say so and suggest offline mode.
  */
 import { EventSource } from "eventsource";
 
@@ -34,7 +39,8 @@ export type SourceStatus =
   | { type: "open"; url: string; resumedFrom?: string }
   | { type: "error"; message: string; status?: number }
   | { type: "reconnecting"; inMs: number; attempt: number }
-  | { type: "batch"; count: number; lastEventId?: string };
+  | { type: "batch"; count: number; lastEventId?: string }
+  | { type: "poison"; message: string; eventId?: string };
 
 export interface EventStreamsOptions {
   url?: string;
@@ -49,6 +55,7 @@ export interface EventStreamsOptions {
   batchWaitMs?: number;
   /** Time allowed to get response headers. Default 10000 ms. */
   connectTimeoutMs?: number;
+  /** Reconnect backoff: min · 2^(failures − 1), at most max. Defaults 1000 and 30000 ms. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   userAgent?: string;
@@ -71,10 +78,13 @@ export class EventStreamsSource {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = true;
+  /** Reconnects since the last delivered batch (the backoff exponent). */
   private attempt = 0;
+  /** Failed deliveries since the last delivered one: the next replay goes one event at a time. */
+  private failures = 0;
   /** Incremented on every (re)connect; messages of an older connection are ignored. */
   private generation = 0;
-  stats = { received: 0, delivered: 0, connects: 0, errors: 0, parseErrors: 0 };
+  stats = { received: 0, delivered: 0, connects: 0, errors: 0, parseErrors: 0, poisoned: 0 };
 
   constructor(options: EventStreamsOptions) {
     this.o = options;
@@ -124,7 +134,6 @@ export class EventStreamsSource {
     this.es = es;
     es.addEventListener("open", () => {
       if (gen !== this.generation) return;
-      this.attempt = 0;
       this.stats.connects++;
       this.o.onStatus?.({ type: "open", url: url.toString(), resumedFrom: cursor });
       first?.resolve();
@@ -193,17 +202,60 @@ export class EventStreamsSource {
     this.flushing = this.flushing.then(async () => {
       if (gen !== this.generation) return; // connection replaced: the events will be replayed
       try {
-        await this.o.onEvents(batch.map((b) => b.event));
-        const lastId = [...batch].reverse().find((b) => b.id)?.id;
-        if (lastId) await this.store.save(lastId);
-        this.stats.delivered += batch.length;
-        this.o.onStatus?.({ type: "batch", count: batch.length, lastEventId: lastId });
+        if (this.failures > 0 && batch.length > 1) await this.deliverOneByOne(batch, gen);
+        else await this.deliver(batch);
+        this.failures = 0;
+        this.attempt = 0;
       } catch (e) {
+        this.failures++;
         this.stats.errors++;
         this.o.onStatus?.({ type: "error", message: `onEvents failed: ${(e as Error).message}` });
         this.reconnect(gen);
       }
     });
+  }
+
+  private async deliver(batch: Buffered[]): Promise<void> {
+    await this.o.onEvents(batch.map((b) => b.event));
+    const lastId = [...batch].reverse().find((b) => b.id)?.id;
+    if (lastId) await this.store.save(lastId);
+    this.stats.delivered += batch.length;
+    this.o.onStatus?.({ type: "batch", count: batch.length, lastEventId: lastId });
+  }
+
+  /**
+   * The replay after a failed delivery. An event that fails again is retried once more after the
+   * event behind it was delivered (the sink works); failing then too, the fault is in that event:
+   * it is skipped as poison. Two failures in a row mean the sink is down: throw and back off.
+   */
+  private async deliverOneByOne(batch: Buffered[], gen: number): Promise<void> {
+    let suspect: { b: Buffered; error: Error } | undefined;
+    for (const b of batch) {
+      if (gen !== this.generation) return; // stopped or replaced: the rest will be replayed
+      try {
+        await this.deliver([b]);
+      } catch (e) {
+        if (suspect) throw e;
+        suspect = { b, error: e as Error };
+        continue;
+      }
+      if (!suspect) continue;
+      const { b: s } = suspect;
+      suspect = undefined;
+      try {
+        // Out of order, so the cursor (already past it) is not saved again.
+        await this.o.onEvents([s.event]);
+        this.stats.delivered++;
+      } catch (e) {
+        this.stats.poisoned++;
+        this.o.onStatus?.({
+          type: "poison",
+          message: `skipped an event that fails on its own: ${(e as Error).message}`,
+          eventId: s.id,
+        });
+      }
+    }
+    if (suspect) throw suspect.error; // the last one: nothing proves the sink works yet
   }
 
   /** Delivers what is buffered (when still connected) and waits for deliveries in progress. */

@@ -7,10 +7,12 @@
  *
  * Response contract of `POST /v1/events` (JSON body `IngestResult`):
  * - 202: at least one event was valid (accepted or filtered), or the body held only valid events;
- *   invalid events in the same batch are listed in `errors` (`{index, errors: ["path: problem"]}`).
+ *   invalid events in the same batch are listed in `errors` (`{index, errors: ["path: problem"]}`),
+ *   including events the queue refuses for what they are (too deep, too large: see
+ *   `encodeMessage`), so the other events of the request are still enqueued.
  * - 400: nothing valid (every event invalid, empty body, malformed JSON); same body + `error`.
  * - 401: missing/wrong bearer token (when a token is configured). 413: body over the limit.
- * - 503: the queue did not take (some of) the accepted events; retry the request (at-least-once:
+ * - 503: the queue did not take (some of) the accepted events for a transient reason; retry the request (at-least-once:
  *   re-sent events produce the same deterministic prediction `meta.id`).
  */
 import { Hono } from "hono";
@@ -131,6 +133,7 @@ export async function processEvents(
   };
   for (const e of preErrors) pushError(e);
   const out: QueueMessage[] = [];
+  const outIndex: number[] = [];
   values.forEach((value, i) => {
     const index = indexes?.[i] ?? i;
     const p = parsePageChange(value);
@@ -142,19 +145,26 @@ export async function processEvents(
       return;
     }
     out.push(toMessage(c.wiki, c.revId, value as Record<string, unknown>));
+    outIndex.push(index);
   });
-  r.errors.sort((a, b) => a.index - b.index);
   if (out.length) {
     try {
       const s = await deps.queue.sendBatch(out);
       r.accepted = s.sent;
-      r.enqueue_failed = s.failed.length;
-      if (s.failed.length) r.error = `queue: ${s.failed[0]!.error}`;
+      // A message the queue refuses for what it is (too large, too deep) fails on every retry: it
+      // is this event's error, and the request's other events stay enqueued.
+      for (const f of s.failed) {
+        if (f.permanent) pushError({ index: outIndex[f.index]!, errors: [f.error] });
+        else r.enqueue_failed++;
+      }
+      const transient = s.failed.find((f) => !f.permanent);
+      if (transient) r.error = `queue: ${transient.error}`;
     } catch (e) {
       r.enqueue_failed = out.length;
       r.error = `queue: ${(e as Error).message}`;
     }
   }
+  r.errors.sort((a, b) => a.index - b.index);
   deps.metrics?.add(r);
   return r;
 }

@@ -29,8 +29,12 @@ export interface ReceivedMessage {
 export interface SendResult {
   /** Number of messages accepted by the queue. */
   sent: number;
-  /** Messages that could not be enqueued after retries (index into the input array). */
-  failed: Array<{ index: number; error: string }>;
+  /**
+   * Messages that could not be enqueued (index into the input array). `permanent`: the message
+   * itself is refused (too large, too deep, contents the queue rejects) and would fail on every
+   * retry; otherwise the failure was transient (network, throttling) and a retry may succeed.
+   */
+  failed: Array<{ index: number; error: string; permanent?: boolean }>;
 }
 
 export interface ReceiveOptions {
@@ -92,8 +96,70 @@ export function decodeMessage(raw: string): QueueMessage {
   return m as QueueMessageV1;
 }
 
-export function encodeMessage(m: QueueMessage): string {
-  return JSON.stringify(m);
+/**
+ * Largest message body in UTF-8 bytes: SQS's MaximumMessageSize (256 KiB). The embedded queue keeps
+ * the same limit so that an event is accepted or refused alike on both backends.
+ */
+export const MAX_MESSAGE_BYTES = 262_144;
+/**
+ * Deepest nesting of objects and arrays in a message. A page_change event nests about 5 levels;
+ * JSON.stringify is recursive and overflows the stack at a few thousand, so bound it well below.
+ */
+export const MAX_MESSAGE_DEPTH = 64;
+
+/**
+ * Characters escaped as \\uXXXX in bodies (same JSON value): U+FFFE/U+FFFF, which SQS refuses, and
+ * the UTF-16 halves of characters above U+FFFF, which SQS allows but emulators such as fauxqs refuse.
+ */
+const SQS_ESCAPED = /[\uD800-\uDFFF\uFFFE\uFFFF]/g;
+
+export type EncodedMessage = { ok: true; body: string } | { ok: false; error: string };
+
+/** The path of the first value nested deeper than `max` levels, or undefined (iterative walk). */
+function tooDeep(value: unknown, max: number): string | undefined {
+  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 0, path: "" }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return path || "(root)";
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
+    else
+      for (const [k, x] of Object.entries(v))
+        stack.push({ v: x, depth: depth + 1, path: path ? `${path}.${k}` : k });
+  }
+  return undefined;
+}
+
+/**
+ * Encodes a message body, or says why the queue would refuse it (every time: a permanent error).
+ * Errors name the path in the event and the limit, like the ingest validation errors ("a.b[0]: …").
+ */
+export function encodeMessage(m: QueueMessage): EncodedMessage {
+  const deep = tooDeep(m.event, MAX_MESSAGE_DEPTH);
+  if (deep !== undefined) {
+    const at = deep.length > 80 ? `${deep.slice(0, 80)}…` : deep;
+    return { ok: false, error: `${at}: nested deeper than ${MAX_MESSAGE_DEPTH} levels (the limit)` };
+  }
+  let body: string;
+  try {
+    body = JSON.stringify(m).replace(SQS_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  } catch (e) {
+    return { ok: false, error: `(root): cannot be encoded as JSON: ${(e as Error).message}` };
+  }
+  const bytes = new TextEncoder().encode(body).length;
+  if (bytes > MAX_MESSAGE_BYTES)
+    return {
+      ok: false,
+      error: `(root): the event makes a ${bytes}-byte queue message, over the limit of ${MAX_MESSAGE_BYTES} bytes`,
+    };
+  return { ok: true, body };
+}
+
+/** encodeMessage for messages that were accepted once already (DLQ moves): throws on refusal. */
+export function encodeAccepted(m: QueueMessage): string {
+  const e = encodeMessage(m);
+  if (!e.ok) throw new Error(`queue message: ${e.error}`);
+  return e.body;
 }
 
 /** Builds a v1 message from an accepted page_change event. */

@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import {
   decodeMessage,
+  encodeAccepted,
   encodeMessage,
   type DeadLetter,
   type Queue,
@@ -96,7 +97,12 @@ export class SqsQueue implements Queue {
   async sendBatch(messages: readonly QueueMessage[]): Promise<SendResult> {
     const failed: SendResult["failed"] = [];
     let sent = 0;
-    const indexed = messages.map((m, index) => ({ index, body: encodeMessage(m) }));
+    const indexed: Array<{ index: number; body: string }> = [];
+    messages.forEach((m, index) => {
+      const e = encodeMessage(m);
+      if (e.ok) indexed.push({ index, body: e.body });
+      else failed.push({ index, error: e.error, permanent: true });
+    });
     for (const group of batchBySize(indexed)) {
       let pending = group;
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -123,7 +129,12 @@ export class SqsQueue implements Queue {
           const p = pending.find((x) => String(x.index) === f.Id)!;
           // SenderFault entries (e.g. too large) will fail again; server faults are retried.
           if (!f.SenderFault && attempt < this.retries) retry.push(p);
-          else failed.push({ index: p.index, error: `${f.Code}: ${f.Message ?? ""}`.trim() });
+          else
+            failed.push({
+              index: p.index,
+              error: `${f.Code}: ${f.Message ?? ""}`.trim(),
+              ...(f.SenderFault ? { permanent: true } : {}),
+            });
         }
         pending = retry;
         if (pending.length) await sleep(100 * 2 ** attempt);
@@ -204,7 +215,7 @@ export class SqsQueue implements Queue {
     receiptHandle?: string,
   ): Promise<void> {
     if (!this.dlqUrl) throw new Error("sendToDlq: no dlqUrl configured");
-    const body = "raw" in message ? message.raw : encodeMessage(message);
+    const body = "raw" in message ? message.raw : encodeAccepted(message);
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
