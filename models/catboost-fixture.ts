@@ -16,17 +16,17 @@
  */
 import type { FeatureSpec } from "../shared/model/bundle.ts";
 import { catFeatureHashInt32, catHashAsCtrInput, ctrHashStep } from "../shared/model/catboost/hash.ts";
-import type {
-  CatBoostJson,
-  CatBoostJsonCatFeature,
-  CatBoostJsonCtr,
-  CatBoostJsonCtrElement,
-  CatBoostJsonCtrTable,
-  CatBoostJsonFloatFeature,
-  CatBoostJsonObliviousTree,
-  CatBoostJsonSplit,
-  FeatureValue,
-} from "../shared/model/catboost/catboost.ts";
+import {
+  type CatBoostJson,
+  type CatBoostJsonCatFeature,
+  type CatBoostJsonCtr,
+  type CatBoostJsonCtrElement,
+  type CatBoostJsonCtrTable,
+  type CatBoostJsonFloatFeature,
+  type CatBoostJsonObliviousTree,
+  type CatBoostJsonSplit,
+} from "../shared/model/catboost/model-json.ts";
+import { type FeatureValue } from "../shared/model/catboost/evaluator.ts";
 
 /** Language codes of the 47 wikis revertrisk-multilingual was trained on. */
 export const FIXTURE_WIKI_LANGS = [

@@ -7,14 +7,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { catFeatureHash } from "../shared/model/catboost/hash.ts";
-import {
-  checkManifestFeatures,
-  loadCatBoost,
-  parseCheckFile,
-  verifyCheckFile,
-  type CatBoostJson,
-  type FeatureValue,
-} from "../shared/model/catboost/catboost.ts";
+import { checkManifestFeatures, loadCatBoost } from "../shared/model/catboost/load.ts";
+import { parseCheckFile, verifyCheckFile } from "../shared/model/catboost/check-file.ts";
+import { type CatBoostJson } from "../shared/model/catboost/model-json.ts";
+import { type FeatureValue } from "../shared/model/catboost/evaluator.ts";
 import { FIXTURE_WIKIS, generateCatBoostFixture, generateFixtureRows } from "../models/catboost-fixture.ts";
 import { RRML_FEATURES } from "./data/catboost/rrml-features.ts";
 

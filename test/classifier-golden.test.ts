@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadCatBoost, parseCheckFile, verifyCheckFile } from "../shared/model/catboost/catboost.ts";
+import { loadCatBoost } from "../shared/model/catboost/load.ts";
+import { parseCheckFile, verifyCheckFile } from "../shared/model/catboost/check-file.ts";
 
 const DIR = new URL("./data/catboost/golden/", import.meta.url);
 const cases = existsSync(DIR)

@@ -6,17 +6,14 @@
  * CTR keys are computed by an inline formula written from CatBoost's CalcHash.
  */
 import { describe, expect, it } from "vitest";
+import { CatBoostInputError, CatBoostModelError, sigmoid } from "../shared/model/catboost/evaluator.ts";
 import {
-  CatBoostInputError,
-  CatBoostModelError,
   CheckFileMismatchError,
-  checkManifestFeatures,
-  loadCatBoost,
   parseCheckFile,
-  sigmoid,
   verifyCheckFile,
-  type CatBoostJson,
-} from "../shared/model/catboost/catboost.ts";
+} from "../shared/model/catboost/check-file.ts";
+import { checkManifestFeatures, loadCatBoost } from "../shared/model/catboost/load.ts";
+import { type CatBoostJson } from "../shared/model/catboost/model-json.ts";
 import canon from "./data/catboost/catboost-canon-adult.json" with { type: "json" };
 
 const H = canon.cat_features_hashes as Record<string, number>; // CatBoost's own hashes (int32)

@@ -11,7 +11,8 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { generateFixture } from "../models/generate-fixture.ts";
 import { ENCODER_NAMES, Manifest } from "../shared/model/bundle.ts";
-import { checkManifestFeatures, loadCatBoost } from "../shared/model/catboost/catboost.ts";
+import { fixtureLabelledSet } from "../models/fixture-labels.ts";
+import { checkManifestFeatures, loadCatBoost } from "../shared/model/catboost/load.ts";
 
 const BUNDLE = new URL("../models/fixture/", import.meta.url).pathname;
 const read = (f: string): string => readFileSync(join(BUNDLE, f), "utf8");
@@ -181,7 +182,7 @@ describe("ONNX encoders", () => {
 });
 
 describe("generator", () => {
-  it("regenerates the committed bundle byte for byte", async () => {
+  it("regenerates the committed bundle byte for byte (the manifest's statistics come from `revrisk evaluate`)", async () => {
     const out = mkdtempSync(join(tmpdir(), "revrisk-fixture-"));
     try {
       const log = console.log;
@@ -192,10 +193,16 @@ describe("generator", () => {
         console.log = log;
       }
       const files = readdirSync(out).sort();
-      expect(files).toEqual(readdirSync(BUNDLE).sort());
-      for (const f of files) {
+      expect([...files, "evaluation.jsonl"].sort()).toEqual(readdirSync(BUNDLE).sort());
+      for (const f of files.filter((f) => f !== "manifest.json")) {
         expect(readFileSync(join(out, f)).equals(readFileSync(join(BUNDLE, f))), f).toBe(true);
       }
+      const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+      const committed = manifest(BUNDLE);
+      expect(committed.statistics).toBeDefined();
+      expect({ ...committed, statistics: undefined }).toEqual({ ...manifest(out), statistics: undefined });
+      const labels = readFileSync(join(BUNDLE, "evaluation.jsonl"), "utf8").trim().split("\n");
+      expect(labels.map((l) => JSON.parse(l))).toEqual(fixtureLabelledSet());
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

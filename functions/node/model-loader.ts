@@ -8,12 +8,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ENCODER_NAMES, Manifest, type EncoderName } from "../../shared/model/bundle.ts";
-import {
-  checkManifestFeatures,
-  loadCatBoost,
-  parseCheckFile,
-  verifyCheckFile,
-} from "../../shared/model/catboost/catboost.ts";
+import { checkManifestFeatures, loadCatBoost } from "../../shared/model/catboost/load.ts";
+import { parseCheckFile, verifyCheckFile } from "../../shared/model/catboost/check-file.ts";
 import {
   describeEncoders,
   loadBundleEncoders,

@@ -8,12 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Manifest } from "../../shared/model/bundle.ts";
-import {
-  checkManifestFeatures,
-  loadCatBoost,
-  parseCheckFile,
-  verifyCheckFile,
-} from "../../shared/model/catboost/catboost.ts";
+import { checkManifestFeatures, loadCatBoost } from "../../shared/model/catboost/load.ts";
+import { parseCheckFile, verifyCheckFile } from "../../shared/model/catboost/check-file.ts";
 
 const dir = process.argv[2];
 if (!dir) {
