@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createMetrics } from "../node/metrics.ts";
 import { createApiApp, type ApiOptions } from "./app.ts";
+import { answerClientErrors, httpServerOptions, type HttpLimits } from "../node/http-limits.ts";
 
 export interface ApiServerOptions extends ApiOptions {
   /** Default "127.0.0.1". Use "0.0.0.0" (or "::") in containers. */
@@ -16,6 +17,8 @@ export interface ApiServerOptions extends ApiOptions {
   port?: number;
   /** How long stop() waits for in-flight requests before closing their connections. Default 10000 ms. */
   drainMs?: number;
+  /** Request/header timeouts (defaults in functions/node/http-limits.ts). */
+  http?: HttpLimits;
 }
 
 export interface ApiServer {
@@ -30,15 +33,18 @@ export interface ApiServer {
 
 /** Starts the API server and resolves once it listens. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const { host = "127.0.0.1", port = 8080, drainMs = 10_000, ...appOptions } = options;
+  const { host = "127.0.0.1", port = 8080, drainMs = 10_000, http, ...appOptions } = options;
   // Without a metrics facade, serve prom-client's registry with the process metrics at /metrics.
   const app = createApiApp({
     ...appOptions,
     metrics: appOptions.metrics ?? createMetrics({ defaultMetrics: true }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: httpServerOptions(http) }, () =>
+      resolve(s as Server),
+    ) as Server;
     s.once("error", reject);
+    answerClientErrors(s, http);
   });
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -14,6 +14,8 @@ import { RRML_DEFAULT_LANGS } from "../../shared/events/page-change.ts";
 import type { Queue } from "../../shared/queue/queue.ts";
 import { EmbeddedQueue } from "../node/embedded-queue.ts";
 import { SqsQueue } from "../../shared/queue/sqs-queue.ts";
+import { answerClientErrors, httpServerOptions, type HttpLimits } from "../node/http-limits.ts";
+import type { Server } from "node:http";
 
 export interface QueueSettings {
   /** SQS queue URL; when absent the embedded queue is used. */
@@ -68,6 +70,7 @@ export interface IngestServer {
   port: number;
   app: Hono;
   metrics: IngestMetrics;
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -77,13 +80,20 @@ export async function startIngestServer(options: {
   port?: number;
   host?: string;
   metrics?: IngestMetrics;
+  /** Request/header timeouts (defaults in functions/node/http-limits.ts). */
+  http?: HttpLimits;
 }): Promise<IngestServer> {
   const metrics = options.metrics ?? new IngestMetrics();
   const app = createIngestApp({ queue: options.queue, config: options.config, metrics });
   const host = options.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: app.fetch, port: options.port ?? 0, hostname: host },
+      {
+        fetch: app.fetch,
+        port: options.port ?? 0,
+        hostname: host,
+        serverOptions: httpServerOptions(options.http),
+      },
       (info: AddressInfo) => {
         const h = host.includes(":") ? `[${host}]` : host;
         resolve({
@@ -91,6 +101,7 @@ export async function startIngestServer(options: {
           port: info.port,
           app,
           metrics,
+          server: server as Server,
           close: () =>
             new Promise<void>((res) => {
               server.close(() => res());
@@ -100,6 +111,7 @@ export async function startIngestServer(options: {
       },
     );
     server.once("error", reject);
+    answerClientErrors(server as Server, options.http);
   });
 }
 

@@ -12,6 +12,7 @@
  *   `encodeMessage`), so the other events of the request are still enqueued.
  * - 400: nothing valid (every event invalid, empty body, malformed JSON); same body + `error`.
  * - 401: missing/wrong bearer token (when a token is configured). 413: body over the limit.
+ * - 405: another method than POST (with `Allow: POST`).
  * - 503: the queue did not take (some of) the accepted events for a transient reason; retry the request (at-least-once:
  *   re-sent events produce the same deterministic prediction `meta.id`).
  */
@@ -242,11 +243,11 @@ export function createIngestApp({ queue, config, metrics = new IngestMetrics() }
     c.text(metrics.toPrometheus(), 200, { "content-type": "text/plain; version=0.0.4" }),
   );
 
-  const reply = (status: 202 | 400 | 401 | 413 | 503, body: IngestResult) => {
+  const reply = (status: 202 | 400 | 401 | 405 | 413 | 503, body: IngestResult) => {
     metrics.countRequest(status);
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
   };
-  const fail = (status: 400 | 401 | 413, error: string) => reply(status, { ...emptyResult(), error });
+  const fail = (status: 400 | 401 | 405 | 413, error: string) => reply(status, { ...emptyResult(), error });
 
   app.post(
     "/v1/events",
@@ -280,6 +281,13 @@ export function createIngestApp({ queue, config, metrics = new IngestMetrics() }
       return reply(202, r);
     },
   );
+
+  // The path exists: another method is 405 naming the allowed one, not 404.
+  app.all("/v1/events", () => {
+    const res = fail(405, "method not allowed: POST page_change events to /v1/events");
+    res.headers.set("allow", "POST");
+    return res;
+  });
 
   app.notFound((c) => c.json({ error: "not found" }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));
