@@ -26,29 +26,26 @@ export const MAX_IDS_PER_REQUEST = 50;
 /** API error codes that are worth retrying (MediaWiki sends them with HTTP 200); `internal_api_error_*` too. */
 export const RETRYABLE_API_CODES: ReadonlySet<string> = new Set(["maxlag", "ratelimited", "readonly"]);
 
-/** LiftWing / KI error codes (rrml.md §3.3 check 9): a 422 in the LiftWing-compatible API. */
-export type RevisionDataErrorCode =
-  | "revision_missing"
-  | "revision_info_deleted"
-  | "parent_revision_missing"
-  | "parent_revision_info_deleted"
-  | "page_missing"
-  | "user_missing";
 /**
- * Transport errors, after retries: `mediawiki_unavailable` (timeouts, network errors, 429, 5xx,
- * maxlag…: worth retrying later) and `mediawiki_error` (4xx, API errors, unreadable responses: not).
+ * Why a revision's MediaWiki data could not be had: the LiftWing / KI data problems (final; a 422 in
+ * the LiftWing-compatible API, docs/api.md) …
  */
-export type RevisionTransportErrorCode = "mediawiki_unavailable" | "mediawiki_error";
-export type RevisionErrorCode = RevisionDataErrorCode | RevisionTransportErrorCode;
-
-export const DATA_ERROR_CODES: readonly RevisionDataErrorCode[] = [
+export const DATA_ERROR_CODES = [
   "revision_missing",
   "revision_info_deleted",
   "parent_revision_missing",
   "parent_revision_info_deleted",
   "page_missing",
   "user_missing",
-];
+] as const;
+export type RevisionDataErrorCode = (typeof DATA_ERROR_CODES)[number];
+/**
+ * … and the transport errors, after retries: `mediawiki_unavailable` (timeouts, network errors, 429,
+ * 5xx, maxlag…: worth retrying later) and `mediawiki_error` (4xx, API errors, unreadable responses: not).
+ */
+export const TRANSPORT_ERROR_CODES = ["mediawiki_unavailable", "mediawiki_error"] as const;
+export type RevisionTransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number];
+export type RevisionErrorCode = RevisionDataErrorCode | RevisionTransportErrorCode;
 
 export type TransportErrorKind = "timeout" | "network" | "http" | "api" | "bad_response" | "aborted";
 

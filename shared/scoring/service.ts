@@ -6,23 +6,21 @@
 import type { Manifest } from "../model/bundle.ts";
 import type { RevisionData } from "../mediawiki/revision-data.ts";
 import type { ScoredItem } from "../model/revertrisk-model.ts";
+import { DATA_ERROR_CODES, TRANSPORT_ERROR_CODES } from "../mediawiki/client.ts";
 
-/** Why a revision could not be scored. Codes of the data problems are LiftWing's (rrml.md §3.3). */
-export type ScoreErrorCode =
-  | "revision_missing"
-  | "revision_info_deleted"
-  | "parent_revision_missing"
-  | "parent_revision_info_deleted"
-  | "page_missing"
-  | "user_missing"
-  /** MediaWiki unreachable, timing out or rate-limiting after retries: worth retrying later. */
-  | "mediawiki_unavailable"
-  /** MediaWiki answered with an error that a retry will not fix. */
-  | "mediawiki_error"
-  /** The caller's deadline passed before the revision was scored. */
-  | "unavailable"
-  /** The model failed (encoder or classifier error). */
-  | "model_error";
+/**
+ * Why a revision could not be scored: the one list of revision error codes. The MediaWiki ones
+ * (shared/mediawiki/client.ts), then `unavailable` (the caller's deadline passed before the revision
+ * was scored) and `model_error` (an encoder or classifier error). What each answers over HTTP is
+ * functions/api/errors.ts.
+ */
+export const SCORE_ERROR_CODES = [
+  ...DATA_ERROR_CODES,
+  ...TRANSPORT_ERROR_CODES,
+  "unavailable",
+  "model_error",
+] as const;
+export type ScoreErrorCode = (typeof SCORE_ERROR_CODES)[number];
 
 export interface ScoreError {
   code: ScoreErrorCode;
