@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { startApiServer } from "../functions/api/node.ts";
 import { noopMetrics } from "../functions/node/metrics.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
-import { startScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime } from "../functions/node/runtime.ts";
+import { startMwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 export const description =
   "on-demand API: requests/s and p50/p99 at concurrency 1/8/32 (fixture model; --bert-base)";
@@ -36,13 +37,15 @@ export async function run(args: string[]): Promise<void> {
     ? ensureBertBaseBundle(values.precision as "fp32" | "int8")
     : "models/fixture";
   const threads = Number(values["featurizer-threads"]);
-  const stack = await startScoringStack({
-    bundle,
-    mediawikiServer: { latencyMs: Number(values["latency-ms"]) },
-    model: { maxBatchTokens: values["max-batch-tokens"] ? Number(values["max-batch-tokens"]) : undefined },
+  const mw = await startMwFixtureServer({ port: 0, latencyMs: Number(values["latency-ms"]) });
+  const runtime = await createRuntime({
+    model: bundle,
+    provider: "cpu",
+    mediawikiUrl: mw.apiBase,
+    maxBatchTokens: values["max-batch-tokens"] ? Number(values["max-batch-tokens"]) : undefined,
     featurizerThreads: threads,
   });
-  const { mw, model, service } = stack;
+  const { model, service } = runtime;
   const api = await startApiServer({ service, port: 0, metrics: noopMetrics() });
   const edits = mw.store
     .seeded()
@@ -80,5 +83,6 @@ export async function run(args: string[]): Promise<void> {
     );
   }
   await api.stop();
-  await stack.close();
+  await runtime.close();
+  await mw.close();
 }

@@ -18,7 +18,8 @@ import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { Queue } from "../shared/queue/queue.ts";
 import { createQueueWithDlq, SqsQueue } from "../shared/queue/sqs-queue.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
-import { startScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime } from "../functions/node/runtime.ts";
+import { startMwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 export const description =
   "end-to-end revisions/s: ingest → queue → scorer → EventGate sink (fixture model; --bert-base)";
@@ -38,8 +39,14 @@ export async function run(args: string[]): Promise<void> {
     ? ensureBertBaseBundle(values.precision as "fp32" | "int8")
     : "models/fixture";
   const dir = mkdtempSync(join(tmpdir(), "revrisk-bench-"));
-  const stack = await startScoringStack({ bundle });
-  const { mw, model, service } = stack;
+  const mw = await startMwFixtureServer({ port: 0 });
+  const runtime = await createRuntime({
+    model: bundle,
+    provider: "cpu",
+    mediawikiUrl: mw.apiBase,
+    featurizerThreads: 0,
+  });
+  const { model, service } = runtime;
   const sink = await startEventGateSink({ port: 0 });
   let queue: Queue;
   let stopSqs: (() => Promise<void>) | undefined;
@@ -105,7 +112,8 @@ export async function run(args: string[]): Promise<void> {
   );
   await worker.stop();
   await ingest.close();
-  await stack.close();
+  await runtime.close();
+  await mw.close();
   await queue.close();
   await stopSqs?.();
   await sink.close();

@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "./helpers.ts";
-import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
-import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { MediaWikiClient } from "../shared/mediawiki/client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
@@ -26,7 +26,7 @@ const xmlEscape = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt
 
 describe("backfill → queue → scorer → sink → SQL", () => {
   let dir: string;
-  let stack: ScoringStack;
+  let runtime: Runtime;
   let mw: MwFixtureServer;
   let sink: EventGateSink;
   let model: LoadedModel;
@@ -37,15 +37,23 @@ describe("backfill → queue → scorer → sink → SQL", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "revrisk-bf-e2e-"));
-    stack = await startScoringStack({ mediawikiClient: { retries: 1, retryBaseDelayMs: 10 } });
-    ({ mw, model, service, mediawiki: client } = stack);
+    mw = await startMwFixtureServer({ port: 0 });
+    runtime = await createRuntime({
+      model: "models/fixture",
+      provider: "cpu",
+      mediawikiUrl: mw.apiBase,
+      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
+      featurizerThreads: 0,
+    });
+    ({ model, service, mediawiki: client } = runtime);
     sink = await startEventGateSink({ port: 0, dbPath: join(dir, "results.duckdb") });
     queue = new EmbeddedQueue({ path: join(dir, "queue.sqlite") });
   }, 120_000);
 
   afterAll(async () => {
     await worker?.stop();
-    await stack?.close();
+    await runtime?.close();
+    await mw?.close();
     await sink?.close();
     await queue?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });

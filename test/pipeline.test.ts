@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "./helpers.ts";
-import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
 import { startIngestServer, type IngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
 import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
-import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
@@ -22,7 +22,7 @@ const TOKEN = "test-token";
 
 describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → DuckDB", () => {
   let sqs: FauxqsHandle;
-  let stack: ScoringStack;
+  let runtime: Runtime;
   let mw: MwFixtureServer;
   let sink: EventGateSink;
   let model: LoadedModel;
@@ -49,8 +49,15 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
       credentials: sqs.credentials,
       region: "us-east-1",
     });
-    stack = await startScoringStack({ mediawikiClient: { retries: 1, retryBaseDelayMs: 10 } });
-    ({ mw, model, service } = stack);
+    mw = await startMwFixtureServer({ port: 0 });
+    runtime = await createRuntime({
+      model: "models/fixture",
+      provider: "cpu",
+      mediawikiUrl: mw.apiBase,
+      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
+      featurizerThreads: 0,
+    });
+    ({ model, service } = runtime);
     sink = await startEventGateSink({ port: 0 });
     ingest = await startIngestServer({
       queue,
@@ -71,7 +78,8 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
   afterAll(async () => {
     await worker?.stop();
     await ingest?.close();
-    await stack?.close();
+    await runtime?.close();
+    await mw?.close();
     await sink?.close();
     await queue?.close();
     await sqs?.stop();

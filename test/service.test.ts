@@ -4,9 +4,9 @@
  * the featurizer → the fixture model on onnxruntime-node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import type { SeededEdit } from "../standins/mediawiki-fixture/store.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
 import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
@@ -14,7 +14,7 @@ import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
 const PREDICT = "/v1/models/revertrisk-multilingual:predict";
 
 describe("scoring service over the fixture MediaWiki server and the fixture model", () => {
-  let stack: ScoringStack;
+  let runtime: Runtime;
   let mw: MwFixtureServer;
   let model: LoadedModel;
   let service: BatchingScoringService;
@@ -22,18 +22,24 @@ describe("scoring service over the fixture MediaWiki server and the fixture mode
   let edits: SeededEdit[];
 
   beforeAll(async () => {
-    stack = await startScoringStack({
-      mediawikiClient: { retries: 1, retryBaseDelayMs: 10 },
+    mw = await startMwFixtureServer({ port: 0 });
+    runtime = await createRuntime({
+      model: "models/fixture",
+      provider: "cpu",
+      mediawikiUrl: mw.apiBase,
+      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
+      featurizerThreads: 0,
       maxWaitMs: 20,
       fetchWaitMs: 20,
     });
-    ({ mw, model, service } = stack);
+    ({ model, service } = runtime);
     api = await startApiServer({ service, port: 0 });
     edits = mw.store.seeded().filter((e) => e.parentId > 0);
   });
   afterAll(async () => {
     await api?.stop();
-    await stack?.close();
+    await runtime?.close();
+    await mw?.close();
   });
 
   const post = async (body: unknown) => {

@@ -1,7 +1,9 @@
 /**
- * Node wiring shared by the long-running subcommands (scorer, serve, score): loads the model bundle,
- * builds the MediaWiki client and the batching scoring service, the metrics registry, the logger and
- * the EventGate emitter of the on-demand API.
+ * The one Node wiring of the scoring stack, used by every command that scores (serve, scorer, score,
+ * backfill, evaluate), by the tests and by the benchmarks: loads the model bundle, builds the
+ * MediaWiki client, the featurizer pool and the batching scoring service, and the metrics registry.
+ * Offline (tests, benchmarks, `serve --offline`) is the same builder given the MediaWiki fixture
+ * server's URL as `mediawikiUrl`. Also: the logger and the EventGate emitter of the on-demand API.
  */
 import { pino, type Logger } from "pino";
 import type { EmitEvent } from "../api/app.ts";
@@ -63,14 +65,24 @@ export function mediawikiClientOptions(
 }
 
 export interface RuntimeOptions {
+  /** Model bundle directory. */
   model: string;
   provider: Provider;
   precision?: Precision;
+  /** Padded tokens per encoder run (the model loader's default when absent). */
+  maxBatchTokens?: number;
+  /** MediaWiki base (`{host}`/`{lang}` placeholders allowed); the fixture server's `apiBase` offline. */
   mediawikiUrl?: string;
   forceHttp?: boolean;
-  metrics?: PromMetrics;
-  log: Logger;
   userAgent?: string;
+  /** MediaWiki client settings over the REVRISK_MW_* ones (retries, timeouts, concurrency…). */
+  mediawiki?: Omit<MediaWikiClientOptions, "apiBase" | "hooks">;
+  /** How long scoring batches and per-wiki MediaWiki fetches wait for companions (ms). Default 5. */
+  maxWaitMs?: number;
+  fetchWaitMs?: number;
+  metrics?: PromMetrics;
+  /** Default: silent. */
+  log?: Logger;
   /** Featurizer worker threads; 0 featurizes on the event loop. Default: cores − 1. */
   featurizerThreads?: number;
 }
@@ -109,23 +121,25 @@ export function runtimeOptions(
 }
 
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const log = o.log ?? pino({ level: "silent" });
   const metrics = o.metrics ?? createMetrics({ defaultMetrics: true });
   const started = Date.now();
   const model = await loadModel(o.model, {
     provider: o.provider,
     precision: o.precision,
+    maxBatchTokens: o.maxBatchTokens,
     logger: {
-      info: (obj, msg) => o.log.info(obj, msg),
-      warn: (obj, msg) => o.log.warn(obj, msg),
+      info: (obj, msg) => log.info(obj, msg),
+      warn: (obj, msg) => log.warn(obj, msg),
     },
   });
   const health = model.health();
   if (health.fallback)
-    o.log.warn(
+    log.warn(
       { requested: health.requestedProvider, provider: health.provider, reason: health.fallback },
       "ENCODERS FELL BACK: the requested execution provider is not in use",
     );
-  o.log.info(
+  log.info(
     {
       model: o.model,
       version: model.manifest.model_version,
@@ -136,6 +150,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   );
   const mediawiki = new MediaWikiClient({
     ...mediawikiClientOptions(o),
+    ...o.mediawiki,
     hooks: {
       onFetch: (e) => metrics.mediawikiFetch(e.durationMs / 1000, e.outcome),
       onRevisionError: (e) => metrics.mediawikiError(e.error.code),
@@ -150,6 +165,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     mediawiki,
     featurize: pool ? (rev) => pool.featurize(rev) : undefined,
     onBatch: (b) => metrics.batchSize("encoder", b.items),
+    maxWaitMs: o.maxWaitMs,
+    fetchWaitMs: o.fetchWaitMs,
   });
   return {
     model,
