@@ -24,13 +24,10 @@ import type { Manifest } from "../shared/model/bundle.ts";
 import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
 import type { RevisionOutcome, ScoringService } from "../shared/scoring/service.ts";
 import { readDump } from "../shared/backfill/dump-reader.ts";
-import { RecentKeys, runOrdered } from "../shared/backfill/backfill-core.ts";
-import {
-  parseListLine,
-  runBackfill,
-  runDumpBackfill,
-  type BackfillReport,
-} from "../functions/backfill/run.ts";
+import { RecentKeys } from "../shared/backfill/recent-keys.ts";
+import { runOrdered } from "../shared/backfill/ordered-commit.ts";
+import { parseListLine } from "../shared/backfill/list-line.ts";
+import { runBackfill, runDumpBackfill, type BackfillReport } from "../functions/backfill/run.ts";
 import { readCheckpoint } from "../functions/backfill/checkpoint.ts";
 
 const dbName = (lang: string) => `${lang.replaceAll("-", "_")}wiki`;

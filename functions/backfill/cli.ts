@@ -15,7 +15,7 @@ import { common, envOption, parsePositiveInt } from "../node/options.ts";
 import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../node/runtime.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
-import { formatDuration, type ProgressSnapshot } from "../../shared/backfill/backfill-core.ts";
+import { formatDuration, type ProgressSnapshot } from "../../shared/backfill/progress.ts";
 import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
 
 /** The part of cli-progress (no bundled types) used here. */

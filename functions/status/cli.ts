@@ -16,7 +16,7 @@ import type { Command } from "commander";
 import { openQueue } from "../ingest/node.ts";
 import { common } from "../node/options.ts";
 import type { Queue, QueueDepth } from "../../shared/queue/queue.ts";
-import { formatDuration } from "../../shared/backfill/backfill-core.ts";
+import { formatDuration } from "../../shared/backfill/progress.ts";
 import type { Checkpoint } from "../backfill/checkpoint.ts";
 
 /** What the serve / scorer process writes to `<data-dir>/status.json` (fields beyond these are kept). */
