@@ -9,7 +9,9 @@ import type { Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
 import type { RevisionOutcome } from "../../shared/scoring/service.ts";
-import { tryResolveWiki } from "../../shared/wikis/wikis.ts";
+import { CANONICAL_CODES, tryResolveWiki } from "../../shared/wikis/wikis.ts";
+import { optimalThreshold, statisticsFor } from "../../shared/model/model-info.ts";
+import { ModelInfoError } from "../../shared/model/statistics.ts";
 import { EVENT_STATUS_HEADER, type ApiContext, type Env, type Json } from "./context.ts";
 import { deadlineOf, withDeadline, withTimeout } from "./deadline.ts";
 import {
@@ -333,8 +335,42 @@ export function registerLiftWingRoutes(app: Hono<Env>, ctx: ApiContext): void {
       threshold: manifest.threshold,
       supported_wikis: manifest.supported_wikis,
     };
-    if (manifest.precision_recall) info.precision_recall = manifest.precision_recall;
+    if (manifest.statistics) {
+      const { dataset, overall, per_wiki } = manifest.statistics;
+      const { thresholds: _table, ...summary } = overall;
+      info.statistics = {
+        dataset,
+        overall: summary,
+        wikis: Object.keys(per_wiki),
+        href: `/v1/models/${model}/statistics`,
+      };
+    }
     return c.json(info);
+  });
+
+  // Evaluation statistics of a wiki, and the threshold a query selects (docs/statistics.md).
+  app.get("/v1/models/:model/statistics", (c) => {
+    c.set("route", "/v1/models/{model}/statistics");
+    const name = c.req.param("model");
+    if (name !== model) throw error(404, MSG.noModel(name));
+    const wiki = c.req.query("wiki");
+    if (wiki !== undefined && !CANONICAL_CODES.has(wiki))
+      throw error(400, `Unknown wiki language code ${JSON.stringify(wiki)}.`);
+    const label = c.req.query("label") ?? "true";
+    if (label !== "true" && label !== "false") throw error(400, 'label must be "true" or "false".');
+    const st = statisticsFor(manifest, wiki);
+    if (!st) throw error(404, `Model ${name} ${version} carries no evaluation statistics.`);
+    const head = { model_name: model, model_version: version, wiki: wiki ?? null, scope: st.scope };
+    const optimize = c.req.query("optimize");
+    if (optimize === undefined)
+      return c.json({ ...head, dataset: manifest.statistics!.dataset, statistics: st.statistics });
+    try {
+      const { optimization, row } = optimalThreshold(manifest, optimize, wiki, label);
+      return c.json({ ...head, label, optimization, threshold: row?.threshold ?? null, statistics: row });
+    } catch (e) {
+      if (e instanceof ModelInfoError) throw error(400, e.message);
+      throw e;
+    }
   });
 
   app.post("/v1/models/:target", async (c) => {

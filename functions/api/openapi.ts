@@ -12,6 +12,7 @@ import {
   InstancesResponse,
   ModelInfo,
   ModelList,
+  ModelStatisticsAnswer,
   OresError,
   OresResponse,
   PredictRequest,
@@ -49,6 +50,14 @@ export interface RouteDoc {
   body?: { schema: z.ZodType; examples: Record<string, unknown> };
   responses: RouteResponse[];
 }
+
+const MODEL_INFO: RouteParam = {
+  name: "model_info",
+  in: "query",
+  description:
+    "ORES model_info: |-separated dotted paths of type, version, params, environment, statistics; under statistics.thresholds.<label> a quoted threshold optimization (docs/statistics.md).",
+  example: 'statistics.thresholds.true."maximum recall @ precision >= 0.9"',
+};
 
 const DEADLINE_HEADER: RouteParam = {
   name: "X-Request-Deadline-Ms",
@@ -157,6 +166,7 @@ export function routeDocs(model: string): RouteDoc[] {
         { name: "rev_id", in: "path", required: true, description: "Revision id.", example: "12345" },
         { name: "model", in: "path", required: true, description: "Model name.", example: model },
         { name: "features", in: "query", description: "Present or true: add the features.", example: "true" },
+        MODEL_INFO,
         DEADLINE_HEADER,
       ],
       responses: [
@@ -199,11 +209,12 @@ export function routeDocs(model: string): RouteDoc[] {
         },
         { name: "revids", in: "query", description: "Revision ids separated by |.", example: "12345|12346" },
         { name: "features", in: "query", description: "Present or true: add the features." },
+        MODEL_INFO,
         DEADLINE_HEADER,
       ],
       responses: [
         { status: 200, description: "Scores or per-revision errors.", schema: OresResponse },
-        { status: 400, description: "Bad or too many revision ids.", schema: OresError },
+        { status: 400, description: "Bad or too many revision ids, or a bad model_info.", schema: OresError },
         { status: 404, description: "Unknown wiki or model.", schema: OresError },
       ],
     },
@@ -212,14 +223,41 @@ export function routeDocs(model: string): RouteDoc[] {
       path: "/v3/scores",
       summary: "Wikis and models (ORES v3)",
       description: "Every wiki the model was trained on, with its models.",
-      responses: [{ status: 200, description: "Wikis.", schema: OresResponse }],
+      params: [MODEL_INFO],
+      responses: [
+        { status: 200, description: "Wikis.", schema: OresResponse },
+        { status: 400, description: "A bad model_info.", schema: OresError },
+      ],
+    },
+    {
+      method: "get",
+      path: "/v1/models/{model}/statistics",
+      summary: "Evaluation statistics and threshold queries",
+      description:
+        "The bundle's evaluation statistics for a wiki (its own where the labelled set had enough of its edits, else overall), and with optimize= the threshold-table row a revscoring-style query selects.",
+      params: [
+        { name: "model", in: "path", required: true, description: "Model name.", example: model },
+        { name: "wiki", in: "query", description: "Language code, e.g. he.", example: "en" },
+        {
+          name: "optimize",
+          in: "query",
+          description: "maximum|minimum <stat> @ <stat> >=|<= <value>",
+          example: "maximum recall @ precision >= 0.9",
+        },
+        { name: "label", in: "query", description: "true (default) or false." },
+      ],
+      responses: [
+        { status: 200, description: "Statistics, or the selected row.", schema: ModelStatisticsAnswer },
+        { status: 400, description: "Unknown wiki, label or a malformed query.", schema: ErrorBody },
+        { status: 404, description: "Unknown model, or no statistics in the bundle.", schema: ErrorBody },
+      ],
     },
     {
       method: "get",
       path: "/v1/models/{model}",
       summary: "Model readiness and info (KServe v1)",
       description:
-        "KServe {name, ready} plus version, threshold, supported wikis and precision/recall table.",
+        "KServe {name, ready} plus version, threshold, supported wikis and a summary of the evaluation statistics.",
       params: [{ name: "model", in: "path", required: true, description: "Model name.", example: model }],
       responses: [
         { status: 200, description: "Ready.", schema: ModelInfo },

@@ -10,6 +10,8 @@ import type { ApiContext, Env, Json } from "./context.ts";
 import { deadlineOf, withDeadline } from "./deadline.ts";
 import { NO_OUTCOME, oresError, oresRevisionError, type Answer } from "./errors.ts";
 import { flag, toRevId } from "./input.ts";
+import { modelInfoDocument } from "../../shared/model/model-info.ts";
+import { ModelInfoError, parseModelInfo, selectModelInfo } from "../../shared/model/statistics.ts";
 
 export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
   const { service, manifest, config, metrics, model, version, supportedWikis } = ctx;
@@ -19,8 +21,26 @@ export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
   for (const w of CANONICAL_WIKIS) dbToLang.set(w.dbName, w.code);
   dbToLang.set(`${TEST_WIKI}wiki`, TEST_WIKI);
 
-  function oresModels(supported: boolean): Json {
-    return { [model]: supported ? { version } : { version, supported: false } };
+  /**
+   * The `models` entry of a wiki: `{version}`, or the fields that `model_info=` asks for (ORES'
+   * model_info: `|`-separated dotted paths; threshold optimizations under statistics.thresholds).
+   */
+  function oresModels(c: Context<Env>, supported: boolean, lang?: string): Json {
+    const param = c.req.query("model_info");
+    let entry: Json = { version };
+    if (param !== undefined && param !== "") {
+      const doc = modelInfoDocument(manifest, lang, {
+        implementation: "revrisk",
+        execution_provider: service.health().provider,
+      });
+      try {
+        entry = selectModelInfo(doc, parseModelInfo(param)) as Json;
+      } catch (e) {
+        if (e instanceof ModelInfoError) throw oresError(400, "bad request", e.message);
+        throw e;
+      }
+    }
+    return { [model]: supported ? entry : { ...entry, supported: false } };
   }
 
   function oresLang(wiki: string): { lang: string; supported: boolean } {
@@ -92,7 +112,7 @@ export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
       }
       scores[String(revId)] = { [model]: entry };
     });
-    return { status: 200, body: { [wiki]: { models: oresModels(supported), scores } } };
+    return { status: 200, body: { [wiki]: { models: oresModels(c, supported, lang), scores } } };
   }
 
   const oresFeatures = (c: Context<Env>): boolean => flag(c.req.query("features"));
@@ -100,18 +120,19 @@ export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
   app.get("/v3/scores", (c) => {
     c.set("route", "/v3/scores");
     const out: Json = {};
-    for (const lang of manifest.supported_wikis) out[`${lang}wiki`] = { models: oresModels(true) };
+    for (const lang of manifest.supported_wikis) out[`${lang}wiki`] = { models: oresModels(c, true, lang) };
     return c.json(out);
   });
 
   app.get("/v3/scores/:wiki", async (c) => {
     c.set("route", "/v3/scores/{wiki}");
     const wiki = c.req.param("wiki");
-    const { supported } = oresLang(wiki);
+    const { lang, supported } = oresLang(wiki);
     const modelsParam = c.req.query("models");
     if (modelsParam !== undefined && modelsParam !== "") oresCheckModels(wiki, modelsParam.split("|"));
     const revids = c.req.query("revids");
-    if (revids === undefined || revids === "") return c.json({ [wiki]: { models: oresModels(supported) } });
+    if (revids === undefined || revids === "")
+      return c.json({ [wiki]: { models: oresModels(c, supported, lang) } });
     const a = await oresScores(c, wiki, oresRevIds(revids.split("|")), oresFeatures(c));
     return c.json(a.body, a.status);
   });

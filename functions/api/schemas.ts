@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
+import { ClassifierStatisticsSchema, ModelStatistics } from "../../shared/model/bundle.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -234,11 +235,33 @@ export const ModelInfo = z
     version: z.string(),
     threshold: z.number(),
     supported_wikis: z.array(z.string()),
-    precision_recall: z
-      .array(z.object({ threshold: z.number(), precision: z.number(), recall: z.number() }))
-      .optional(),
+    statistics: z
+      .object({
+        dataset: ModelStatistics.shape.dataset,
+        overall: ClassifierStatisticsSchema.omit({ thresholds: true }),
+        wikis: z.array(z.string()).describe("Wikis with statistics of their own."),
+        href: z.string().describe("Where the full statistics and threshold queries are."),
+      })
+      .optional()
+      .describe("Evaluation statistics carried by the bundle (revrisk evaluate)."),
   })
   .meta({ id: "ModelInfo" });
+
+const ThresholdRowSchema = ClassifierStatisticsSchema.shape.thresholds.shape.true.element;
+
+export const ModelStatisticsAnswer = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string(),
+    wiki: z.string().nullable(),
+    scope: z.string().describe('The wiki whose statistics these are, or "overall".'),
+    dataset: ModelStatistics.shape.dataset.optional(),
+    label: z.enum(["true", "false"]).optional(),
+    optimization: z.string().optional(),
+    threshold: z.number().nullable().optional(),
+    statistics: z.union([ClassifierStatisticsSchema, ThresholdRowSchema, z.null()]),
+  })
+  .meta({ id: "ModelStatisticsAnswer" });
 
 export const ModelList = z.object({ models: z.array(z.string()) }).meta({ id: "ModelList" });
 
@@ -263,7 +286,14 @@ export const OresResponse = z
   .record(
     z.string().describe("wiki database name, e.g. enwiki"),
     z.object({
-      models: z.record(z.string(), z.object({ version: z.string(), supported: z.literal(false).optional() })),
+      models: z.record(
+        z.string(),
+        z
+          .object({ version: z.string(), supported: z.literal(false).optional() })
+          .partial({ version: true })
+          .catchall(z.unknown())
+          .describe("{version}, or the fields model_info= selects"),
+      ),
       scores: z.record(z.string(), z.record(z.string(), OresScore)).optional(),
     }),
   )
@@ -305,6 +335,7 @@ export const COMPONENTS: z.ZodType[] = [
   ModelList,
   OresResponse,
   OresError,
+  ModelStatisticsAnswer,
   Health,
   Ready,
 ];

@@ -103,9 +103,5 @@ export const Manifest = z.object({
   missing_categorical: z.string().default("-1"),
   /** Evaluation statistics (`revrisk evaluate`), served as ORES model_info and by the LiftWing API. */
   statistics: ModelStatistics.optional(),
-  /** Optional precision/recall table by threshold, shown by the model-info endpoint. */
-  precision_recall: z
-    .array(z.object({ threshold: z.number(), precision: z.number(), recall: z.number() }))
-    .optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
