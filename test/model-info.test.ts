@@ -5,20 +5,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import { startScoringStack, type ScoringStack } from "../functions/node/scoring-stack.ts";
+import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { optimize, parseOptimization } from "../shared/model/statistics.ts";
 
-let stack: ScoringStack;
+let mw: MwFixtureServer;
+let stack: Runtime;
 let api: ApiServer;
 const M = "revertrisk-multilingual";
 
 beforeAll(async () => {
-  stack = await startScoringStack();
+  mw = await startMwFixtureServer({ port: 0 });
+  stack = await createRuntime({
+    model: "models/fixture",
+    provider: "cpu",
+    mediawikiUrl: mw.apiBase,
+    featurizerThreads: 0,
+  });
   api = await startApiServer({ service: stack.service, port: 0 });
 });
 afterAll(async () => {
   await api?.stop();
   await stack?.close();
+  await mw?.close();
 });
 
 const get = async (path: string) => {
