@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { startApiServer } from "../functions/api/node.ts";
-import { noopMetrics } from "../functions/node/metrics.ts";
+import { noopMetrics } from "../functions/api/metrics.ts";
 import { ensureBertBaseBundle } from "./_bert-bundle.ts";
 import { createRuntime } from "../functions/node/runtime.ts";
 import { startMwFixtureServer } from "../standins/mediawiki-fixture/server.ts";

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../shared/model/bundle.ts";
 import { createMetrics, type PromMetrics } from "../functions/node/metrics.ts";
 import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
-import type { ScoredItem } from "../shared/model/revertrisk-model.ts";
+import type { RevisionScore } from "../shared/model/revertrisk-model.ts";
 import {
   SCORE_ERROR_CODES,
   type HealthInfo,
@@ -107,7 +107,7 @@ function revisionOf(lang: string, revId: number): RevisionData {
 }
 
 /** Deterministic scoring of RevisionData: a logistic function of the byte diff, anonymity and tags. */
-export function fixtureScore(rev: RevisionData, threshold: number): ScoredItem {
+export function fixtureScore(rev: RevisionData, threshold: number): RevisionScore {
   const diff = rev.bytes - rev.parentBytes;
   const anon = rev.userId === 0;
   const z = diff / 500 - 1 + (anon ? 2 : 0) + rev.tags.length * 0.25;
@@ -260,9 +260,9 @@ export interface ContractFixture {
    */
   revs?: Partial<Omit<typeof FIXTURE_REVS, keyof typeof INJECTED_REVS>>;
   /** Expected score of (lang, revId); without it only shapes and invariants are checked. */
-  expected?: (lang: string, revId: number) => ScoredItem;
+  expected?: (lang: string, revId: number) => RevisionScore;
   /** Expected score of pre-save RevisionData. */
-  expectedData?: (rev: RevisionData) => ScoredItem;
+  expectedData?: (rev: RevisionData) => RevisionScore;
 }
 
 // ---------------------------------------------------------------------------------------------

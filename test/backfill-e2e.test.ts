@@ -18,7 +18,7 @@ import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { MediaWikiClient } from "../shared/mediawiki/client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
 import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
-import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
+import type { BatchingScoringService } from "../shared/scoring/service.ts";
 import { runBackfill, runDumpBackfill } from "../functions/backfill/run.ts";
 import { sqlCommand } from "../functions/sql/cli.ts";
 

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../shared/model/bundle.ts";
 import { loadModel, readManifest, type LoadedModel } from "../functions/node/model-loader.ts";
-import type { ScoreItem } from "../shared/model/model-input.ts";
+import type { FeaturizedRevision } from "../shared/model/model-input.ts";
 import { ENCODER_FEATURES } from "../shared/model/revertrisk-model.ts";
 
 const FIXTURE = "models/fixture";
 
 /** Deterministic items covering empty lists, several scripts, long texts and pairs. */
-function items(manifest: Manifest): ScoreItem[] {
+function items(manifest: Manifest): FeaturizedRevision[] {
   const texts = [
     "The quick brown fox jumps over the lazy dog.",
     "Москва — столица России.",
@@ -19,9 +19,9 @@ function items(manifest: Manifest): ScoreItem[] {
     "नई दिल्ली भारत की राजधानी है।",
     "Αθήνα είναι η πρωτεύουσα της Ελλάδας. ".repeat(80),
   ];
-  const out: ScoreItem[] = [];
+  const out: FeaturizedRevision[] = [];
   for (let k = 0; k < 8; k++) {
-    const values: ScoreItem["values"] = {};
+    const values: FeaturizedRevision["values"] = {};
     for (const f of manifest.features) {
       if (ENCODER_FEATURES.includes(f.name)) continue;
       if (f.name === "wiki_db") values[f.name] = ["enwiki", "dewiki", "jawiki", "ruwiki"][k % 4]!;
@@ -59,8 +59,8 @@ describe("model bundle + scorer on real onnxruntime sessions", () => {
 
   it("gives identical probabilities on onnxruntime-node and onnxruntime-web (1e-5)", async () => {
     const its = items(cpu.manifest);
-    const a = await cpu.scorer.score(its);
-    const b = await wasm.scorer.score(its);
+    const a = await cpu.revertRisk.score(its);
+    const b = await wasm.revertRisk.score(its);
     a.forEach((r, i) => {
       expect(Math.abs(r.probabilities.true - b[i]!.probabilities.true)).toBeLessThan(1e-5);
       expect(r.probabilities.true + r.probabilities.false).toBeCloseTo(1, 12);
@@ -73,10 +73,10 @@ describe("model bundle + scorer on real onnxruntime sessions", () => {
   it("scores a batch exactly as one item at a time, with −1 for empty lists and titles", async () => {
     const its = items(cpu.manifest);
     const runsBefore = cpu.encoderRuns();
-    const batch = await cpu.scorer.score(its);
+    const batch = await cpu.revertRisk.score(its);
     const batchRuns = cpu.encoderRuns() - runsBefore;
     for (let i = 0; i < its.length; i++) {
-      const [single] = await cpu.scorer.score([its[i]!]);
+      const [single] = await cpu.revertRisk.score([its[i]!]);
       expect(Math.abs(single!.probabilities.true - batch[i]!.probabilities.true)).toBeLessThan(1e-6);
       for (const n of ENCODER_FEATURES)
         expect(Math.abs(Number(single!.features[n]) - Number(batch[i]!.features[n]))).toBeLessThan(1e-5);

@@ -16,7 +16,7 @@ import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
 import { createQueueWithDlq, SqsQueue } from "../shared/queue/sqs-queue.ts";
-import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
+import type { BatchingScoringService } from "../shared/scoring/service.ts";
 
 const TOKEN = "test-token";
 
@@ -140,7 +140,7 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
     });
 
     await until(
-      async () => (await sink.db.stats()).rows >= scored.length && worker.scorer.inFlight === 0,
+      async () => (await sink.db.stats()).rows >= scored.length && worker.handler.inFlight === 0,
       90_000,
       "predictions in the sink",
     );

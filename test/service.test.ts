@@ -9,7 +9,7 @@ import { startApiServer, type ApiServer } from "../functions/api/node.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import type { SeededEdit } from "../standins/mediawiki-fixture/store.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
-import type { BatchingScoringService } from "../shared/scoring/service-impl.ts";
+import type { BatchingScoringService } from "../shared/scoring/service.ts";
 
 const PREDICT = "/v1/models/revertrisk-multilingual:predict";
 

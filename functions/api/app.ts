@@ -10,7 +10,7 @@
  */
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import type { Metrics } from "../node/metrics.ts";
+import { noopMetrics } from "./metrics.ts";
 import {
   DEFAULT_CONFIG,
   type ApiConfig,
@@ -37,19 +37,6 @@ export {
 
 const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-const noopMetrics: Metrics = {
-  httpRequest() {},
-  batchSize() {},
-  scoreOutcome() {},
-  unsupportedLanguage() {},
-  mediawikiFetch() {},
-  mediawikiError() {},
-  eventEmission() {},
-  async render() {
-    return { contentType: "text/plain; version=0.0.4; charset=utf-8", body: "" };
-  },
-};
-
 /** Builds the HTTP API over a scoring service. */
 export function createApiApp(options: ApiOptions): Hono<Env> {
   const { service } = options;
@@ -63,7 +50,7 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
     service,
     manifest,
     config,
-    metrics: options.metrics ?? noopMetrics,
+    metrics: options.metrics ?? noopMetrics(),
     log: options.logger ?? noopLogger,
     emitEvent: options.emitEvent,
     model: config.modelName,

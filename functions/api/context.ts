@@ -4,7 +4,7 @@
  * route module (functions/api/{liftwing,ores,operations}.ts). Runtime-agnostic.
  */
 import type { Manifest } from "../../shared/model/bundle.ts";
-import type { Metrics } from "../node/metrics.ts";
+import type { Metrics } from "./metrics.ts";
 import type { ScoringService } from "../../shared/scoring/service.ts";
 
 export interface ApiConfig {

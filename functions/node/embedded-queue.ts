@@ -254,7 +254,3 @@ interface Row {
   body: string;
   receive_count: number;
 }
-
-export function openEmbeddedQueue(options: EmbeddedQueueOptions): EmbeddedQueue {
-  return new EmbeddedQueue(options);
-}

@@ -7,10 +7,10 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FeatureSpec } from "../../shared/model/bundle.ts";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
-import type { ScoreItem } from "../../shared/model/model-input.ts";
+import type { FeaturizedRevision } from "../../shared/model/model-input.ts";
 
 interface Pending {
-  resolve: (item: ScoreItem) => void;
+  resolve: (item: FeaturizedRevision) => void;
   reject: (err: Error) => void;
 }
 
@@ -31,7 +31,7 @@ import(workerData.featurizerUrl).then(({ featurize }) => {
 
 export interface FeaturizerPool {
   readonly size: number;
-  featurize(revision: RevisionData): Promise<ScoreItem>;
+  featurize(revision: RevisionData): Promise<FeaturizedRevision>;
   close(): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export async function createFeaturizerPool(
           m.ready ? resolve() : reject(new Error("featurizer worker failed to start")),
         );
       });
-      worker.on("message", (m: { id: number; item?: ScoreItem; error?: string }) => {
+      worker.on("message", (m: { id: number; item?: FeaturizedRevision; error?: string }) => {
         const p = pending.get(m.id);
         if (!p) return;
         pending.delete(m.id);
@@ -75,7 +75,7 @@ export async function createFeaturizerPool(
     featurize(revision) {
       const w = workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = nextId++;
-      return new Promise<ScoreItem>((resolve, reject) => {
+      return new Promise<FeaturizedRevision>((resolve, reject) => {
         w.pending.set(id, { resolve, reject });
         w.worker.postMessage({ id, revision });
       });

@@ -1,9 +1,8 @@
 /**
- * A small metrics facade over prom-client. Callers (the HTTP API, the scoring service, the event
- * emitter) record through the {@link Metrics} interface only, so runtime-agnostic code can take it as
- * a dependency with `import type` and never load prom-client itself; {@link createMetrics} builds the
- * prom-client implementation whose registry the Node adapter serves at `/metrics`, and
- * {@link noopMetrics} is a do-nothing implementation for tests and runtimes without Prometheus.
+ * The prom-client implementation of the metrics facade (functions/api/metrics.ts): callers (the HTTP
+ * API, the scoring service, the event emitter) record through the `Metrics` interface only, so
+ * runtime-agnostic code never loads prom-client; {@link createMetrics} builds the implementation whose
+ * registry the Node adapter serves at `/metrics`.
  *
  * Who records what: the HTTP API records requests, batch sizes, score outcomes, unsupported languages
  * and event emissions; the MediaWiki client (or the scoring service around it) records MediaWiki
@@ -13,31 +12,7 @@
  * Wikipedia codes (validated before they are recorded), outcomes and codes are small enums.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-
-/** Where a batch of revisions came from. */
-export type BatchSource = "instances" | "ores" | "single" | "event" | "revision_data" | (string & {});
-
-/** Outcome of scoring one revision: "ok" or a ScoreErrorCode (shared/service.ts), or "invalid_input". */
-export type ScoreOutcomeLabel = string;
-
-export interface Metrics {
-  /** One HTTP request answered: route pattern (e.g. "/v1/models/{model}:predict"), method, status, seconds. */
-  httpRequest(route: string, method: string, status: number, seconds: number): void;
-  /** Number of revisions one request asked to score. */
-  batchSize(source: BatchSource, size: number): void;
-  /** One revision's scoring outcome. */
-  scoreOutcome(outcome: ScoreOutcomeLabel): void;
-  /** A revision of a canonical wiki the model was not trained on was scored (or refused, if strict). */
-  unsupportedLanguage(lang: string): void;
-  /** One MediaWiki Action API call: seconds and outcome ("ok", "error", "timeout", "http_5xx"…). */
-  mediawikiFetch(seconds: number, outcome: string): void;
-  /** One MediaWiki failure after retries, by kind (e.g. "timeout", "http_503", "network"). */
-  mediawikiError(kind: string): void;
-  /** One prediction-event emission: "ok", "error" or "skipped". */
-  eventEmission(outcome: "ok" | "error" | "skipped"): void;
-  /** Prometheus text exposition of everything recorded. */
-  render(): Promise<{ contentType: string; body: string }>;
-}
+import type { Metrics } from "../api/metrics.ts";
 
 export interface MetricsOptions {
   /** Metric name prefix. Default "revrisk_". */
@@ -144,23 +119,6 @@ export function createMetrics(options: MetricsOptions = {}): PromMetrics {
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
-    },
-  };
-}
-
-/** A {@link Metrics} that records nothing and renders an empty exposition. */
-export function noopMetrics(): Metrics {
-  const nothing = () => {};
-  return {
-    httpRequest: nothing,
-    batchSize: nothing,
-    scoreOutcome: nothing,
-    unsupportedLanguage: nothing,
-    mediawikiFetch: nothing,
-    mediawikiError: nothing,
-    eventEmission: nothing,
-    async render() {
-      return { contentType: "text/plain; version=0.0.4; charset=utf-8", body: "" };
     },
   };
 }

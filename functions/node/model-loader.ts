@@ -1,7 +1,7 @@
 /**
  * Loads a model bundle (Node only: reads the bundle directory): validates manifest.json, loads the
  * tokenizers, the four encoder sessions (CUDA → CPU fallback, or WASM) and the CatBoost classifier,
- * verifies the classifier against its check file when the bundle has one, and returns a Scorer whose
+ * verifies the classifier against its check file when the bundle has one, and returns a RevertRiskModel whose
  * encoder calls are split into padded batches bounded by a token budget (sorted by length, so that
  * padding waste stays small, as in text-embeddings-inference).
  */
@@ -17,7 +17,7 @@ import {
   type Precision,
   type Provider,
 } from "../../shared/model/encoders.ts";
-import { Scorer, type EncodeFn } from "../../shared/model/revertrisk-model.ts";
+import { RevertRiskModel, type EncodeFn } from "../../shared/model/revertrisk-model.ts";
 import type { HealthInfo } from "../../shared/scoring/service.ts";
 import {
   BertTokenizer,
@@ -52,7 +52,7 @@ export interface LoadModelOptions {
 export interface LoadedModel {
   dir: string;
   manifest: Manifest;
-  scorer: Scorer;
+  revertRisk: RevertRiskModel;
   encoders: EncoderSet;
   health(): HealthInfo;
   /** Encoder runs so far (for tests and metrics). */
@@ -201,12 +201,12 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     maxBatchRows: options.maxBatchRows ?? (onGpu ? 64 : 16),
     onRun: () => runs++,
   });
-  const scorer = new Scorer(manifest, encode, classifier);
+  const revertRisk = new RevertRiskModel(manifest, encode, classifier);
 
   return {
     dir,
     manifest,
-    scorer,
+    revertRisk,
     encoders,
     encoderRuns: () => runs,
     health(): HealthInfo {

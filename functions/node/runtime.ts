@@ -7,7 +7,6 @@
  */
 import { pino, type Logger } from "pino";
 import type { EmitEvent } from "../api/app.ts";
-import { createScoringService } from "../../shared/scoring/create-service.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import {
   MediaWikiClient,
@@ -17,7 +16,7 @@ import {
 import { createMetrics, type PromMetrics } from "./metrics.ts";
 import { loadModel, type LoadedModel } from "./model-loader.ts";
 import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
-import type { BatchingScoringService } from "../../shared/scoring/service-impl.ts";
+import { BatchingScoringService } from "../../shared/scoring/service.ts";
 import type { Precision, Provider } from "../../shared/model/encoders.ts";
 import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
 
@@ -158,9 +157,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   });
   const threads = o.featurizerThreads ?? defaultFeaturizerThreads();
   const pool = threads > 0 ? await createFeaturizerPool(model.manifest.features, threads) : undefined;
-  const service = createScoringService({
+  const service = new BatchingScoringService({
     manifest: model.manifest,
-    scorer: model.scorer,
+    model: model.revertRisk,
     health: model.health,
     mediawiki,
     featurize: pool ? (rev) => pool.featurize(rev) : undefined,

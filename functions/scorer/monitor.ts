@@ -10,7 +10,7 @@ import { createAutoscaler, ewma, type ScalingConfig } from "../../shared/pipelin
 import type { Queue } from "../../shared/queue/queue.ts";
 import type { ScorerWorker } from "./node.ts";
 
-/** The status file `revrisk status` reads. */
+/** `<data-dir>/status.json`, rewritten by serve / scorer every few seconds; `revrisk status` reads it. */
 export interface ScorerStatus {
   workers: number;
   backlog: { visible: number; inFlight: number; dead?: number };

@@ -1,6 +1,6 @@
 /**
  * Container adapter of the scorer function (Node): consumes the queue with several pollers feeding
- * one EventScorer (whose ScoringService batches across all of them), posts prediction events to
+ * one MessageHandler (whose ScoringService batches across all of them), posts prediction events to
  * EventGate, and drains in-flight work on stop (SIGTERM).
  *  - SQS: `sqs-consumer` Consumers (handleMessageBatch, visibility heartbeat), each handling up to
  *    10 messages per poll; the messages a handler returns are the ones acknowledged (per message).
@@ -12,12 +12,16 @@ import { join } from "node:path";
 import { Consumer } from "sqs-consumer";
 import type { Manifest } from "../../shared/model/bundle.ts";
 import type { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
-import { EventScorer, type MessageResult, type PostOutcome } from "../../shared/pipeline/message-handler.ts";
+import {
+  MessageHandler,
+  type MessageResult,
+  type PostOutcome,
+} from "../../shared/pipeline/message-handler.ts";
 import { Poller } from "../../shared/queue/poller.ts";
 import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
 import { decodeMessage, type Queue, type ReceivedMessage } from "../../shared/queue/queue.ts";
 import type { SqsQueue } from "../../shared/queue/sqs-queue.ts";
-import type { ScoredItem } from "../../shared/model/revertrisk-model.ts";
+import type { RevisionScore } from "../../shared/model/revertrisk-model.ts";
 import type { ScoringService } from "../../shared/scoring/service.ts";
 
 export interface ScorerWorkerOptions {
@@ -40,7 +44,7 @@ export interface ScorerWorkerOptions {
 }
 
 export interface ScorerWorker {
-  readonly scorer: EventScorer;
+  readonly handler: MessageHandler;
   /** Pollers running now. */
   pollers(): number;
   /** Grows or shrinks the poller pool (autoscaling inside one process). */
@@ -71,14 +75,14 @@ export function toPostOutcomes(
 
 /** Appends each published prediction's features as a JSON line (for Parquet export with features). */
 export function featureWriter(dir: string): {
-  write: (event: Record<string, unknown>, scored: ScoredItem) => void;
+  write: (event: Record<string, unknown>, scored: RevisionScore) => void;
   close: () => Promise<void>;
 } {
   mkdirSync(dir, { recursive: true });
   // One append stream per process: no synchronous file I/O on the scoring path.
   const out = createWriteStream(join(dir, `${process.pid}.jsonl`), { flags: "a" });
   out.on("error", (err) => console.error(`features file: ${err.message}`));
-  const write = (event: Record<string, unknown>, scored: ScoredItem) => {
+  const write = (event: Record<string, unknown>, scored: RevisionScore) => {
     const meta = event.meta as { id?: string } | undefined;
     const pc = event.predicted_classification as { model_version?: string } | undefined;
     const line = {
@@ -97,7 +101,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
   const isSqs = o.queue.kind === "sqs";
   const visibilityTimeoutS = o.visibilityTimeoutS ?? 60;
   const features = o.featuresDir ? featureWriter(o.featuresDir) : undefined;
-  const scorer = new EventScorer({
+  const handler = new MessageHandler({
     service: o.service,
     buildEvent: (pageChange, scored) => {
       const r = buildPredictionEvent(
@@ -158,7 +162,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
                 body,
                 receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
               };
-              const result: MessageResult = await scorer.handleOne(rm);
+              const result: MessageResult = await handler.handleOne(rm);
               if (result === "acked") done.push(m);
             }),
           );
@@ -180,7 +184,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     }
     return new Poller({
       queue: o.queue,
-      handle: (m) => scorer.handleOne(m),
+      handle: (m) => handler.handleOne(m),
       visibilityTimeoutS,
       waitS: o.waitS ?? 1,
       onError: (err) => o.log?.("error", "poller error", { error: String(err) }),
@@ -201,12 +205,12 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
   void setPollers(o.pollers ?? 4);
 
   return {
-    scorer,
+    handler,
     pollers: () => pool.length,
     setPollers,
     async stop() {
       await setPollers(0);
-      await scorer.close();
+      await handler.close();
       await features?.close();
     },
   };

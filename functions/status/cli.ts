@@ -18,16 +18,7 @@ import { common } from "../node/options.ts";
 import type { Queue, QueueDepth } from "../../shared/queue/queue.ts";
 import { formatDuration } from "../../shared/backfill/progress.ts";
 import type { Checkpoint } from "../backfill/checkpoint.ts";
-
-/** What the serve / scorer process writes to `<data-dir>/status.json` (fields beyond these are kept). */
-export interface WorkerStatusFile {
-  workers: number;
-  /** Messages finished per second (EWMA). */
-  rate: number;
-  /** ISO-8601 time of the last rewrite. */
-  updatedAt: string;
-  [k: string]: unknown;
-}
+import type { ScorerStatus } from "../scorer/monitor.ts";
 
 export interface StatusReport {
   queue: { kind: string; depth?: QueueDepth; error?: string };
@@ -51,12 +42,12 @@ export interface StatusOptions {
 
 async function readWorkerStatus(
   o: StatusOptions,
-): Promise<{ status?: WorkerStatusFile; source: string; error?: string }> {
+): Promise<{ status?: ScorerStatus; source: string; error?: string }> {
   if (o.statusUrl) {
     try {
       const res = await fetch(o.statusUrl, { signal: AbortSignal.timeout(3000) });
       if (!res.ok) return { source: o.statusUrl, error: `HTTP ${res.status}` };
-      return { status: (await res.json()) as WorkerStatusFile, source: o.statusUrl };
+      return { status: (await res.json()) as ScorerStatus, source: o.statusUrl };
     } catch (e) {
       return { source: o.statusUrl, error: (e as Error).message };
     }
@@ -64,7 +55,7 @@ async function readWorkerStatus(
   const file = o.statusFile ?? join(o.dataDir, "status.json");
   if (!existsSync(file)) return { source: file, error: "no status file (no scorer running here?)" };
   try {
-    return { status: JSON.parse(readFileSync(file, "utf8")) as WorkerStatusFile, source: file };
+    return { status: JSON.parse(readFileSync(file, "utf8")) as ScorerStatus, source: file };
   } catch (e) {
     return { source: file, error: `unreadable: ${(e as Error).message}` };
   }

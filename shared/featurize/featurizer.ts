@@ -9,7 +9,7 @@ import { type EditTypesOptions, type EditTypesResult, computeEditTypes } from ".
 import type { ParseFn } from "./edittypes/wikicode.ts";
 import { parse as wikitextParse } from "./wikitext/index.ts";
 import type { RevisionData } from "../mediawiki/revision-data.ts";
-import type { FeatureValue, ScoreItem } from "../model/model-input.ts";
+import type { FeatureValue, FeaturizedRevision } from "../model/model-input.ts";
 import { type PairingOrder, type TextLists, encoderInputs, textsFromTreeDiff } from "./texts.ts";
 
 /** The 22 content types of the model, in feature order (the model's 137 inputs, models/README.md). */
@@ -88,7 +88,7 @@ export interface FeaturizeOptions extends EditTypesOptions {
   pairingOrder?: PairingOrder;
 }
 
-export type FeaturizeResult = ScoreItem & {
+export type FeaturizeResult = FeaturizedRevision & {
   /** "ok", or "error:<PythonExceptionName>" where mwedittypes raised (counts 0, texts empty). */
   status: string;
   /** Raw (unfiltered) text lists, as in the parity fixtures. */

@@ -9,8 +9,6 @@ export const PY_SPACE_CLASS =
 
 /** Python `\w` on str patterns (verified equal to letters, numbers and `_`, Python 3.11 semantics, docs/featurizer.md). */
 export const PY_WORD_CLASS = "[\\p{L}\\p{N}_]";
-/** Python `\d` on str patterns. */
-export const PY_DIGIT_CLASS = "\\p{Nd}";
 /** Python `\b` on str patterns (JS `\b` is ASCII-only); use with the `u` flag. */
 export const PY_WORD_BOUNDARY = `(?:(?<=${PY_WORD_CLASS})(?!${PY_WORD_CLASS})|(?<!${PY_WORD_CLASS})(?=${PY_WORD_CLASS}))`;
 
@@ -18,11 +16,6 @@ const SPACE_RE = new RegExp(`^[${PY_SPACE_CLASS}]$`, "u");
 const SPACE_SET = new Set<number>();
 for (let cp = 0; cp < 0x3001; cp++) {
   if (SPACE_RE.test(String.fromCodePoint(cp))) SPACE_SET.add(cp);
-}
-
-/** Is this single code point Python white space? */
-export function isSpaceCodePoint(cp: number): boolean {
-  return SPACE_SET.has(cp);
 }
 
 /** Python `str.isspace()`: non-empty and every code point is white space. */
@@ -41,15 +34,6 @@ export function strip(s: string): string {
   while (start < end && SPACE_SET.has(s.charCodeAt(start))) start++;
   while (end > start && SPACE_SET.has(s.charCodeAt(end - 1))) end--;
   return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/** Python `str.strip(chars)` for a set of BMP characters. */
-export function stripChars(s: string, chars: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && chars.includes(s[start]!)) start++;
-  while (end > start && chars.includes(s[end - 1]!)) end--;
-  return s.slice(start, end);
 }
 
 const LINE_BREAKS = new Set([0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029]);

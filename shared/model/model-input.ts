@@ -1,15 +1,15 @@
 /**
- * The contract between the featurizer and the scorer: one item per revision to score.
+ * The contract between the featurizer and the revert-risk model: one featurized revision per revision to score.
  */
 
 /** A feature value as the classifier receives it: numbers for numeric features, strings for categorical ones. */
 export type FeatureValue = number | string;
 
-export interface ScoreItem {
+export interface FeaturizedRevision {
   /**
    * Every non-encoder feature of the manifest, by name: wiki_db, revision_text_bytes_diff, the tag
    * flags, the 88 edit-type counts, the user-group flags, is_anonymous — already encoded as the manifest
-   * says (categorical strings). The encoder features (bert_*) are computed by the scorer.
+   * says (categorical strings). The encoder features (bert_*) are computed by the model (shared/model/revertrisk-model.ts).
    */
   values: Record<string, FeatureValue>;
   /** Page title with "_" replaced by spaces; "" when unknown (the title feature is then -1). */
@@ -20,7 +20,7 @@ export interface ScoreItem {
   changes: Array<[string, string]>;
 }
 
-export interface ScoreOutput {
+export interface ModelOutput {
   prediction: boolean;
   probabilities: { true: number; false: number };
 }

@@ -1,10 +1,10 @@
 /**
- * The scoring stage: runs the four encoders over all texts of all items of a batch (one encoder call
+ * The revert-risk model (RevertRiskModel): runs the four encoders over all texts of all items of a batch (one encoder call
  * per encoder per batch), pools their outputs exactly as the revertrisk-multilingual model does
- * (rrml.md §5.4), assembles the classifier row in manifest order and applies the classifier.
+ * (docs/mlcore.md), assembles the classifier row in manifest order and applies the classifier.
  */
 import type { EncoderName, Manifest } from "./bundle.ts";
-import type { FeatureValue, ScoreItem, ScoreOutput } from "./model-input.ts";
+import type { FeatureValue, FeaturizedRevision, ModelOutput } from "./model-input.ts";
 
 /** Runs one encoder over texts (single-text encoders) or pairs (the change encoder); one output row per input. */
 export type EncodeFn = (
@@ -17,7 +17,7 @@ export interface Classifier {
   predictProbability(row: ReadonlyArray<FeatureValue>): number;
 }
 
-export interface ScoredItem extends ScoreOutput {
+export interface RevisionScore extends ModelOutput {
   /** The classifier row, by feature name (manifest order), for `?features=true`. */
   features: Record<string, FeatureValue>;
 }
@@ -34,7 +34,7 @@ const POOL_SUFFIXES = [
 ] as const;
 const LISTS = ["insert", "remove", "change"] as const;
 
-/** Names of the features the scorer computes from the encoders. */
+/** Names of the features the model computes from the encoders. */
 export const ENCODER_FEATURES: readonly string[] = [
   ...LISTS.flatMap((l) => POOL_SUFFIXES.map((s) => `bert_${l}_${s}`)),
   "bert_title_score",
@@ -49,7 +49,7 @@ export function logitRow(s0: number, s1: number): [number, number, number, numbe
   return [s0, s1, e0 / z, e1 / z];
 }
 
-/** Per-column max and mean of the [s0, s1, p0, p1] rows; eight −1 for an empty list (rrml.md §5.4). */
+/** Per-column max and mean of the [s0, s1, p0, p1] rows; eight −1 for an empty list (docs/mlcore.md). */
 export function poolRows(rows: ReadonlyArray<readonly number[]>): number[] {
   if (rows.length === 0) return new Array(8).fill(-1);
   const max = [-Infinity, -Infinity, -Infinity, -Infinity];
@@ -63,7 +63,7 @@ export function poolRows(rows: ReadonlyArray<readonly number[]>): number[] {
   return [...max, ...sum.map((s) => s / rows.length)];
 }
 
-export class Scorer {
+export class RevertRiskModel {
   readonly manifest: Manifest;
   private readonly encode: EncodeFn;
   private readonly classifier: Classifier;
@@ -79,7 +79,7 @@ export class Scorer {
   }
 
   /** Scores a batch of items; texts of all items share one encoder call per encoder. */
-  async score(items: ReadonlyArray<ScoreItem>): Promise<ScoredItem[]> {
+  async score(items: ReadonlyArray<FeaturizedRevision>): Promise<RevisionScore[]> {
     const encoderValues = await this.encoderFeatures(items);
     return items.map((item, i) => {
       const features: Record<string, FeatureValue> = {};
@@ -102,7 +102,7 @@ export class Scorer {
     });
   }
 
-  private async encoderFeatures(items: ReadonlyArray<ScoreItem>): Promise<Map<string, number>[]> {
+  private async encoderFeatures(items: ReadonlyArray<FeaturizedRevision>): Promise<Map<string, number>[]> {
     const out = items.map(() => new Map<string, number>());
 
     // Title regression: raw value; a missing title is −1.

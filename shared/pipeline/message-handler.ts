@@ -12,7 +12,7 @@
  */
 import { Batcher, type ItemOutcome } from "../scoring/batcher.ts";
 import type { QueueMessage, ReceivedMessage } from "../queue/queue.ts";
-import type { ScoredItem } from "../model/revertrisk-model.ts";
+import type { RevisionScore } from "../model/revertrisk-model.ts";
 import type { ScoringService } from "../scoring/service.ts";
 import { CANONICAL_WIKIS } from "../wikis/wikis.ts";
 
@@ -21,10 +21,10 @@ export type BuildResult = { ok: true; event: Record<string, unknown> } | { ok: f
 /** Per-event outcome of an EventGate POST. */
 export type PostOutcome = { ok: true } | { ok: false; invalid: boolean; reason: string };
 
-export interface EventScorerDeps {
+export interface MessageHandlerDeps {
   service: ScoringService;
   /** Builds the prediction event from the source page_change event and the score. */
-  buildEvent: (pageChange: Record<string, unknown>, scored: ScoredItem) => BuildResult;
+  buildEvent: (pageChange: Record<string, unknown>, scored: RevisionScore) => BuildResult;
   /** POSTs events to EventGate as one JSON array; one outcome per event, in order. Throws on transport failure. */
   postEvents: (events: Record<string, unknown>[]) => Promise<PostOutcome[]>;
   /** Acknowledges (deletes) a delivered message. */
@@ -32,7 +32,7 @@ export interface EventScorerDeps {
   /** Moves a message to the dead-letter queue with a reason (and removes it from the main queue). */
   deadLetter: (message: ReceivedMessage, reason: string) => Promise<void>;
   /** Called once EventGate accepted a prediction event (e.g. to keep its feature vector). */
-  onPublished?: (event: Record<string, unknown>, scored: ScoredItem) => void;
+  onPublished?: (event: Record<string, unknown>, scored: RevisionScore) => void;
   /** Counts outcomes by kind and reason (metrics). */
   count?: (outcome: "published" | "skipped" | "dead_lettered" | "retry", reason: string) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
@@ -57,13 +57,13 @@ export function langOfWiki(wiki: string): string {
   return m[1]!.replace(/_/g, "-");
 }
 
-export class EventScorer {
-  private readonly deps: EventScorerDeps;
+export class MessageHandler {
+  private readonly deps: MessageHandlerDeps;
   private readonly posts: Batcher<Record<string, unknown>, PostOutcome>;
   private active = 0;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(deps: EventScorerDeps) {
+  constructor(deps: MessageHandlerDeps) {
     this.deps = deps;
     this.posts = new Batcher<Record<string, unknown>, PostOutcome>({
       run: async (events): Promise<ItemOutcome<PostOutcome>[]> => {
@@ -79,11 +79,6 @@ export class EventScorer {
   /** Messages currently being processed. */
   get inFlight(): number {
     return this.active;
-  }
-
-  /** Processes a batch of received messages; resolves with one result per message once each is final. */
-  async handle(messages: ReadonlyArray<ReceivedMessage>): Promise<MessageResult[]> {
-    return Promise.all(messages.map((m) => this.handleOne(m)));
   }
 
   /** Resolves once no message is being processed. */

@@ -167,12 +167,6 @@ export function toMessage(wiki: string, revId: number, event: Record<string, unk
   return { v: 1, wiki, rev_id: revId, event };
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * Keeps a received message invisible while it is being worked on: every `everyS` seconds extends
  * its visibility to `extendS` seconds. Call the returned function when done (before ack / DLQ).
