@@ -2,13 +2,13 @@
  * MediaWiki client against the fixture server (real HTTP on 127.0.0.1, ephemeral ports).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MediaWikiClient } from "../shared/mediawiki/client.ts";
+import type { RevisionResult } from "../shared/mediawiki/errors.ts";
 import {
-  MediaWikiClient,
   mediaWikiOptionsFromEnv,
   parseRetryAfter,
   type MediaWikiClientOptions,
-  type RevisionResult,
-} from "../shared/mediawiki/client.ts";
+} from "../shared/mediawiki/transport.ts";
 import { WikiValidationError, resolveWiki } from "../shared/wikis/wikis.ts";
 import { MwFixtureStore, utf8Length } from "../standins/mediawiki-fixture/store.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";

@@ -20,7 +20,8 @@
  * bounded, and at most `concurrency` units are in flight.
  */
 import { resolve as resolvePath } from "node:path";
-import type { MediaWikiClient, RevisionSummary } from "../../shared/mediawiki/client.ts";
+import type { MediaWikiClient } from "../../shared/mediawiki/client.ts";
+import type { RevisionSummary } from "../../shared/mediawiki/revision-summaries.ts";
 import type { Queue, QueueMessage } from "../../shared/queue/queue.ts";
 import { toMessage } from "../../shared/queue/queue.ts";
 import type { ScoringService } from "../../shared/scoring/service.ts";
@@ -465,84 +466,6 @@ async function* fileUnits(
   yield cur;
 }
 
-interface RevisionsResponse {
-  query?: {
-    pages?: Array<{
-      pageid?: number;
-      ns?: number;
-      title?: string;
-      missing?: boolean;
-      revisions?: Array<{
-        revid: number;
-        parentid?: number;
-        minor?: boolean;
-        user?: string;
-        userid?: number;
-        userhidden?: boolean;
-        timestamp?: string;
-        size?: number;
-        comment?: string;
-        commenthidden?: boolean;
-        texthidden?: boolean;
-        suppressed?: boolean;
-        tags?: string[];
-      }>;
-    }>;
-    badrevids?: Record<string, { revid?: number }>;
-  };
-}
-
-/** Revision metadata (no content) for rev ids of one wiki: `prop=revisions&revids=…`, batched. */
-export async function fetchRevisionFacts(
-  client: MediaWikiClient,
-  wiki: ResolvedWiki,
-  revIds: number[],
-  signal: AbortSignal,
-): Promise<Map<number, { facts: RevisionFacts; deleted: boolean }>> {
-  const out = new Map<number, { facts: RevisionFacts; deleted: boolean }>();
-  const size = client.options.batchSize;
-  const chunks: number[][] = [];
-  for (let i = 0; i < revIds.length; i += size) chunks.push(revIds.slice(i, i + size));
-  await Promise.all(
-    chunks.map(async (ids) => {
-      const body = (await client.query(
-        wiki,
-        {
-          action: "query",
-          prop: "revisions",
-          revids: ids.join("|"),
-          rvprop: "ids|timestamp|size|tags|user|userid|flags|comment",
-        },
-        { signal, op: "revisions" },
-      )) as RevisionsResponse;
-      for (const page of body.query?.pages ?? []) {
-        for (const r of page.revisions ?? []) {
-          out.set(r.revid, {
-            deleted: Boolean(r.userhidden || r.texthidden || r.suppressed || page.missing),
-            facts: {
-              wiki,
-              revId: r.revid,
-              parentId: r.parentid ?? 0,
-              pageId: page.pageid ?? 0,
-              pageTitle: page.title ?? "",
-              namespace: page.ns ?? 0,
-              timestamp: r.timestamp ?? "",
-              bytes: r.size,
-              minor: r.minor,
-              comment: r.commenthidden ? undefined : r.comment,
-              userId: r.userid ?? 0,
-              userText: r.user,
-              userHidden: r.userhidden,
-              tags: r.tags,
-            },
-          });
-        }
-      }
-    }),
-  );
-  return out;
-}
-
 async function processListUnit(ctx: SourceContext, u: Unit<ListRow>, signal: AbortSignal): Promise<void> {
   const client = ctx.o.client!;
   const byWiki = new Map<string, ListRow[]>();
@@ -554,11 +477,10 @@ async function processListUnit(ctx: SourceContext, u: Unit<ListRow>, signal: Abo
   const facts: RevisionFacts[] = [];
   for (const rows of byWiki.values()) {
     const wiki = rows[0]!.wiki;
-    const meta = await fetchRevisionFacts(
-      client,
+    const meta = await client.getRevisionSummaries(
       wiki,
       rows.map((r) => r.revId),
-      signal,
+      { signal },
     );
     const keep: RevisionFacts[] = [];
     for (const r of rows) {
@@ -567,9 +489,10 @@ async function processListUnit(ctx: SourceContext, u: Unit<ListRow>, signal: Abo
         bump(u.counters.skipped, "revision_missing");
         continue;
       }
-      const reason = skipReason(ctx, m.facts, m.deleted);
+      const facts = summaryFacts(wiki, m);
+      const reason = skipReason(ctx, facts, isDeleted(m));
       if (reason) bump(u.counters.skipped, reason);
-      else keep.push(m.facts);
+      else keep.push(facts);
     }
     const groups = await groupsFor(
       client,
@@ -654,7 +577,7 @@ async function* apiUnits(
         }
         ctx.recent.add(key);
         const facts = summaryFacts(wiki, rev);
-        const reason = skipReason(ctx, facts, rev.userHidden || rev.suppressed);
+        const reason = skipReason(ctx, facts, isDeleted(rev));
         if (reason) {
           bump(u.counters.skipped, reason);
           continue;
@@ -674,6 +597,11 @@ async function* apiUnits(
   }
 }
 
+/** Text, user or the whole revision hidden by revision deletion: nothing to score. */
+function isDeleted(r: RevisionSummary): boolean {
+  return r.userHidden || r.textHidden || r.suppressed;
+}
+
 function summaryFacts(wiki: ResolvedWiki, r: RevisionSummary): RevisionFacts {
   return {
     wiki,
@@ -685,7 +613,7 @@ function summaryFacts(wiki: ResolvedWiki, r: RevisionSummary): RevisionFacts {
     timestamp: r.timestamp,
     bytes: r.bytes,
     minor: r.minor,
-    comment: r.comment,
+    comment: r.commentHidden ? undefined : r.comment,
     userId: r.anonymous ? 0 : r.userId,
     userText: r.userText,
     userHidden: r.userHidden,
@@ -841,13 +769,12 @@ async function processDumpUnit(ctx: SourceContext, u: Unit<DumpRow>, signal: Abo
       : new Map<number, string[]>();
   const tags = new Map<number, string[]>();
   if (o.client && (o.tags ?? true)) {
-    const meta = await fetchRevisionFacts(
-      o.client,
+    const meta = await o.client.getRevisionSummaries(
       wiki,
       u.items.map((r) => r.revision.id),
-      signal,
+      { signal },
     );
-    for (const [id, m] of meta) if (m.facts.tags) tags.set(id, m.facts.tags);
+    for (const [id, m] of meta) tags.set(id, m.tags);
   }
   const data = u.items.map((r) =>
     dumpRevisionData(r, groups.get(r.revision.contributor.id ?? 0), tags.get(r.revision.id)),

@@ -8,11 +8,8 @@
 import { pino, type Logger } from "pino";
 import type { EmitEvent } from "../api/app.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
-import {
-  MediaWikiClient,
-  mediaWikiOptionsFromEnv,
-  type MediaWikiClientOptions,
-} from "../../shared/mediawiki/client.ts";
+import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
+import { mediaWikiOptionsFromEnv, type MediaWikiClientOptions } from "../../shared/mediawiki/transport.ts";
 import { createMetrics, type PromMetrics } from "./metrics.ts";
 import { loadModel, type LoadedModel } from "./model-loader.ts";
 import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";

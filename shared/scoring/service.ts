@@ -16,11 +16,11 @@ import type { FeaturizedRevision } from "../model/model-input.ts";
 import type { RevertRiskModel, RevisionScore } from "../model/revertrisk-model.ts";
 import { featurize } from "../featurize/featurizer.ts";
 import { tryResolveWiki } from "../wikis/wikis.ts";
-import { DATA_ERROR_CODES, TRANSPORT_ERROR_CODES } from "../mediawiki/client.ts";
+import { DATA_ERROR_CODES, TRANSPORT_ERROR_CODES } from "../mediawiki/errors.ts";
 
 /**
  * Why a revision could not be scored: the one list of revision error codes. The MediaWiki ones
- * (shared/mediawiki/client.ts), then `unavailable` (the caller's deadline passed before the revision
+ * (shared/mediawiki/errors.ts), then `unavailable` (the caller's deadline passed before the revision
  * was scored) and `model_error` (an encoder or classifier error). What each answers over HTTP is
  * functions/api/errors.ts.
  */
