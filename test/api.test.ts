@@ -28,6 +28,7 @@ import { startApiServer, type ApiServer } from "../functions/api/node.ts";
 import { createApiApp } from "../functions/api/app.ts";
 import { readdir, readFile } from "node:fs/promises";
 import { REVISION_DATA_MISSING_MESSAGE } from "../functions/api/schemas.ts";
+import { ResponseRecorder } from "./api-responses.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Fixture service
@@ -288,9 +289,18 @@ interface Harness {
     path: string,
     headers?: Record<string, string>,
   ): Promise<{ status: number; json: AnyJson; text: string; res: Response }>;
+  /** Any request, recorded like post/get. */
+  fetch(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; json: AnyJson; text: string; res: Response }>;
 }
 
-async function makeHarness(inner: ScoringService, config: Partial<ApiConfig> = {}): Promise<Harness> {
+async function makeHarness(
+  inner: ScoringService,
+  config: Partial<ApiConfig> = {},
+  recorder = new ResponseRecorder(),
+): Promise<Harness> {
   const service = new ControlledService(inner);
   const metrics = createMetrics();
   const emitted: Harness["emitted"] = [];
@@ -311,8 +321,9 @@ async function makeHarness(inner: ScoringService, config: Partial<ApiConfig> = {
     drainMs: 200,
   });
   const url = (p: string) => server.url + p;
-  const read = async (res: Response) => {
+  const read = async (res: Response, method: string, path: string) => {
     const text = await res.text();
+    recorder.record(method, url(path), res, text);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -335,10 +346,13 @@ async function makeHarness(inner: ScoringService, config: Partial<ApiConfig> = {
         body:
           typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body),
       });
-      return read(res);
+      return read(res, "POST", path);
     },
     async get(path, headers = {}) {
-      return read(await fetch(url(path), { headers }));
+      return read(await fetch(url(path), { headers }), "GET", path);
+    },
+    async fetch(path, init = {}) {
+      return read(await fetch(url(path), init), init.method ?? "GET", path);
     },
   };
 }
@@ -408,15 +422,16 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
     let h: Harness;
     let strict: Harness;
     let pre: Harness;
+    /** Every answer the suite receives, checked against /openapi.json by the suite's last test. */
+    const recorder = new ResponseRecorder();
     beforeAll(async () => {
-      h = await makeHarness(fx.service, {
-        defaultDeadlineMs: 10_000,
-        maxInstances: 5,
-        maxBodyBytes: 64 * 1024,
-        emitTimeoutMs: 150,
-      });
-      strict = await makeHarness(fx.service, { strictLanguages: true });
-      pre = await makeHarness(fx.service, { allowRevisionJsonInput: true });
+      h = await makeHarness(
+        fx.service,
+        { defaultDeadlineMs: 10_000, maxInstances: 5, maxBodyBytes: 64 * 1024, emitTimeoutMs: 150 },
+        recorder,
+      );
+      strict = await makeHarness(fx.service, { strictLanguages: true }, recorder);
+      pre = await makeHarness(fx.service, { allowRevisionJsonInput: true }, recorder);
     });
     afterAll(async () => {
       await Promise.all([h.server.stop(), strict.server.stop(), pre.server.stop()]);
@@ -628,8 +643,8 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
         expect(r.json).toEqual({ error: "Model with name nope does not exist." });
       });
 
-      it("not JSON → 400", async () => {
-        for (const body of ["{not json", "[1, 2]", "42", "null", '"str"', ""]) {
+      it("JSON that is not an object → 400 (LiftWing's message)", async () => {
+        for (const body of ["[1, 2]", "42", "null", '"str"']) {
           const r = await h.post(PREDICT, body);
           expect(r.status, body).toBe(400);
           expect(r.json).toEqual({ error: "Please verify that request input is a json dict" });
@@ -637,18 +652,12 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
       });
 
       it("JSON without a JSON content type is accepted (bytes body)", async () => {
-        const res = await fetch(h.url(PREDICT), {
+        const r = await h.fetch(PREDICT, {
           method: "POST",
           headers: { "content-type": "application/octet-stream" },
           body: JSON.stringify({ lang: "en", rev_id: REV.ok }),
         });
-        expect(res.status).toBe(200);
-      });
-
-      it("invalid UTF-8 → 400", async () => {
-        const r = await h.post(PREDICT, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
-        expect(r.status).toBe(400);
-        expect(r.json).toEqual({ error: "Please verify that request input is a json dict" });
+        expect(r.status).toBe(200);
       });
 
       it("oversized body → 413 (declared length)", async () => {
@@ -667,14 +676,13 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
             else ctrl.close();
           },
         });
-        const res = await fetch(h.url(PREDICT), {
+        const r = await h.fetch(PREDICT, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: stream,
           duplex: "half",
         } as RequestInit);
-        expect(res.status).toBe(413);
-        await res.text();
+        expect(r.status).toBe(413);
       });
 
       it("not ready → 503 (KServe)", async () => {
@@ -688,16 +696,113 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
         }
       });
 
-      it("GET on :predict → 405 (FastAPI)", async () => {
-        const r = await h.get(PREDICT);
-        expect(r.status).toBe(405);
-        expect(r.json).toEqual({ detail: "Method Not Allowed" });
-      });
-
       it("unknown path → 404 {detail: Not Found}", async () => {
         const r = await h.get("/nope");
         expect(r.status).toBe(404);
         expect(r.json).toEqual({ detail: "Not Found" });
+      });
+    });
+
+    describe("KServe 0.15.2 transport", () => {
+      const raw = (init: RequestInit, path = PREDICT) => h.fetch(path, { method: "POST", ...init });
+
+      it("GET on :predict → 404: the route is /v1/models/{model} and the model does not exist", async () => {
+        const r = await h.get(PREDICT);
+        expect(r.status).toBe(404);
+        expect(r.json).toEqual({ error: "Model with name revertrisk-multilingual:predict does not exist." });
+      });
+
+      it("POST /v1/models/{model} (no verb) → 405 (FastAPI)", async () => {
+        const r = await h.post("/v1/models/revertrisk-multilingual", { lang: "en", rev_id: REV.ok });
+        expect(r.status).toBe(405);
+        expect(r.json).toEqual({ detail: "Method Not Allowed" });
+      });
+
+      it(":explain → 501 after the model, readiness and body checks", async () => {
+        const r = await h.post("/v1/models/revertrisk-multilingual:explain", { lang: "en", rev_id: REV.ok });
+        expect(r.status).toBe(501);
+        expect(r.json).toEqual({ error: "Could not find explainer_host." });
+        expect((await h.post("/v1/models/nope:explain", {})).status).toBe(404);
+        const bad = await h.post("/v1/models/revertrisk-multilingual:explain", "{not json");
+        expect(bad.status).toBe(400);
+        expect(bad.json.error).toMatch(/^Unrecognized request format: /);
+      });
+
+      it("invalid JSON with a KServe JSON content type → 400 Unrecognized request format", async () => {
+        for (const ct of ["application/json", "application/cloudevents+json", "application/ld+json"]) {
+          const r = await raw({ headers: { "content-type": ct }, body: "{not json" });
+          expect(r.status, ct).toBe(400);
+          expect(r.json.error, ct).toMatch(/^Unrecognized request format: .+/);
+        }
+        const utf8 = await h.post(PREDICT, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
+        expect(utf8.status).toBe(400);
+        expect(utf8.json).toEqual({
+          error: "Unrecognized request format: str is not valid UTF-8: surrogates not allowed",
+        });
+      });
+
+      it("an empty body without a content type → 400 with orjson's message", async () => {
+        const r = await raw({});
+        expect(r.status).toBe(400);
+        expect(r.json).toEqual({
+          error:
+            "Unrecognized request format: Input is a zero-length, empty document: line 1 column 1 (char 0)",
+        });
+      });
+
+      it("another content type (or a JSON type with parameters): LiftWing parses the bytes itself", async () => {
+        for (const ct of [
+          "application/octet-stream",
+          "application/x-www-form-urlencoded",
+          "application/json; charset=utf-8",
+        ]) {
+          const bad = await raw({ headers: { "content-type": ct }, body: "{not json" });
+          expect(bad.status, ct).toBe(400);
+          expect(bad.json, ct).toEqual({ error: "Please verify that request input is a json dict" });
+          const ok = await raw({
+            headers: { "content-type": ct },
+            body: JSON.stringify({ lang: "en", rev_id: REV.ok }),
+          });
+          expect(ok.status, ct).toBe(200);
+        }
+        const utf8 = await raw({ headers: { "content-type": "text/plain" }, body: new Uint8Array([0xff]) });
+        expect(utf8.json).toEqual({ error: "Please verify that request input is a json dict" });
+      });
+
+      it("a structured CloudEvent is unwrapped and its data scored", async () => {
+        const cloudEvent = {
+          specversion: "1.0",
+          id: "a1b2",
+          source: "changeprop",
+          type: "org.wikimedia.page_change",
+          time: "2026-11-24T12:00:00Z",
+          data: { lang: "en", rev_id: REV.ok },
+        };
+        for (const ct of ["application/cloudevents+json", "application/json"]) {
+          const r = await raw({ headers: { "content-type": ct }, body: JSON.stringify(cloudEvent) });
+          expect(r.status, ct).toBe(200);
+          expect(r.json.revision_id).toBe(REV.ok);
+        }
+        // Not all six attributes: not a CloudEvent, the body is the input itself.
+        const { time: _t, ...partial } = cloudEvent;
+        const r = await h.post(PREDICT, partial);
+        expect(r.status).toBe(400);
+        expect(r.json).toEqual({ error: "The parameter lang is required." });
+      });
+
+      it("a binary CloudEvent (ce-* headers) has its body scored", async () => {
+        const headers = {
+          "content-type": "application/json",
+          "ce-specversion": "1.0",
+          "ce-id": "a1b2",
+          "ce-source": "changeprop",
+          "ce-type": "org.wikimedia.page_change",
+        };
+        const r = await raw({ headers, body: JSON.stringify({ lang: "en", rev_id: REV.ok }) });
+        expect(r.status).toBe(200);
+        const bad = await raw({ headers, body: "{" });
+        expect(bad.status).toBe(400);
+        expect(bad.json.error).toMatch(/^Failed to decode or parse binary json cloudevent: /);
       });
     });
 
@@ -819,6 +924,14 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
           {
             error:
               "Unsupported event of schema /mediawiki/page/delete/1.0.0, the lang value cannot be determined.",
+          },
+        ],
+        [
+          "a $schema without the leading /",
+          { ...PAGE_CHANGE, $schema: "mediawiki/page/change/1.2.0" },
+          {
+            error:
+              "Unsupported event of schema mediawiki/page/change/1.2.0, the lang value cannot be determined.",
           },
         ],
         ["no wiki_id", { ...PAGE_CHANGE, wiki_id: undefined }, { error: 'Missing "lang" in input data.' }],
@@ -1191,11 +1304,31 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
           ],
           [
             "/v3/scores/enwiki/abc/revertrisk-multilingual",
+            404,
+            { error: { code: "not found", message: "Nothing found at this location." } },
+          ],
+          [
+            "/v3/scores/enwiki/abc/",
+            404,
+            { error: { code: "not found", message: "Nothing found at this location." } },
+          ],
+          [
+            "/v3/scores/enwiki/?revids=",
             400,
             {
               error: {
                 code: "bad request",
-                message: "Could not interpret revision id(s) abc as positive integers.",
+                message: "Could not interpret revids. invalid literal for int() with base 10: ''",
+              },
+            },
+          ],
+          [
+            "/v3/scores/enwiki/?revids=abc|x",
+            400,
+            {
+              error: {
+                code: "bad request",
+                message: "Could not interpret revids. invalid literal for int() with base 10: 'abc'",
               },
             },
           ],
@@ -1203,16 +1336,76 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
             `/v3/scores/enwiki?revids=${Array.from({ length: 51 }, (_, i) => i + 1).join("|")}`,
             400,
             {
-              error: { code: "bad request", message: "Too many revisions requested: 51; the maximum is 50." },
+              error: { code: "bad request", message: "Too many values for 'revids' parameter.  Max of 50." },
+            },
+          ],
+          [
+            `/v3/scores/enwiki/${REV.ok}/?models=damaging`,
+            404,
+            { error: { code: "not found", message: "Models ('damaging',) not available for enwiki" } },
+          ],
+          [
+            `/v3/scores/enwiki/${REV.ok}?models=revertrisk-multilingual|damaging|goodfaith`,
+            404,
+            {
+              error: {
+                code: "not found",
+                message: "Models ('damaging', 'goodfaith') not available for enwiki",
+              },
+            },
+          ],
+          [
+            "/v3/scores/enwiki?revids=1",
+            400,
+            {
+              error: {
+                code: "bad request",
+                message:
+                  "Invalid X-Request-Deadline-Ms header: expected a positive integer number of milliseconds.",
+              },
             },
           ],
         ];
         for (const [path, status, body] of cases) {
-          const r = await h.get(path);
+          const r = await h.get(path, path.endsWith("revids=1") ? { "X-Request-Deadline-Ms": "soon" } : {});
           expect(r.status, path).toBe(status);
           expect(r.json, path).toEqual(body);
         }
         expect(h.service.calls.length).toBe(n);
+      });
+
+      it("revids=: a value that is not an integer is that revision's error, the others are scored", async () => {
+        const n = h.service.calls.length;
+        const r = await h.get(`/v3/scores/enwiki/?revids=${REV.ok}|abc|0|${REV.revision_missing}|${REV.ok}`);
+        expect(r.status).toBe(200);
+        const scores = r.json.enwiki.scores;
+        expect(Object.keys(scores).sort()).toEqual(
+          ["0", String(REV.ok), String(REV.revision_missing), "abc"].sort(),
+        );
+        const m = (k: string | number) => scores[k]["revertrisk-multilingual"];
+        expect(m(REV.ok).score).toBeDefined();
+        expect(m("abc").error).toEqual({
+          type: "ValueError",
+          message: "ValueError: invalid literal for int() with base 10: 'abc'",
+          reason: "invalid_input",
+          retryable: false,
+        });
+        expect(m(0).error).toMatchObject({
+          type: "RevisionNotFound",
+          message: "RevisionNotFound: Could not find revision ({revision}:0)",
+        });
+        expect(m(REV.revision_missing).error.type).toBe("RevisionNotFound");
+        // the service is asked once per distinct scorable id, never for the bad ones
+        expect(h.service.calls.slice(n)).toEqual([
+          { lang: "en", revId: REV.ok },
+          { lang: "en", revId: REV.revision_missing },
+        ]);
+      });
+
+      it("?models= naming the served model is honoured on /v3/scores/{wiki}/{rev_id}/", async () => {
+        const r = await h.get(`/v3/scores/enwiki/${REV.ok}/?models=revertrisk-multilingual`);
+        expect(r.status).toBe(200);
+        expect(r.json.enwiki.scores[REV.ok]["revertrisk-multilingual"].score).toBeDefined();
       });
 
       it("strictLanguages: unsupported wikis have no scorers", async () => {
@@ -1347,6 +1540,14 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
         expect(r.text).toContain("GET /v3/scores/{wiki}/{rev_id}/{model}");
         expect(r.text).toContain("X-Request-Deadline-Ms");
         expect(r.text).not.toMatch(/<script|<link|https?:\/\/cdn/);
+      });
+    });
+
+    describe("the served OpenAPI document", () => {
+      it("describes every answer this suite received (route, status, content type, body schema)", async () => {
+        const doc = (await h.get("/openapi.json")).json;
+        expect(recorder.responses.length).toBeGreaterThan(100);
+        expect(recorder.problems(doc)).toEqual([]);
       });
     });
   });

@@ -5,20 +5,22 @@
  * Runtime-agnostic.
  */
 import type { Context } from "hono";
+import type { HTTPException } from "hono/http-exception";
 import type { RevisionOutcome } from "../../shared/scoring/service.ts";
 import { DEADLINE_HEADER, type ApiContext, type Env } from "./context.ts";
 import { error } from "./errors.ts";
 
-/** The request's deadline in ms: the header's, else the configured default; 400 for a bad header. */
-export function deadlineOf(ctx: ApiContext, c: Context<Env>): number {
+/** The request's deadline in ms: the header's, else the configured default; `invalid` (a 400) for a bad header. */
+export function deadlineOf(
+  ctx: ApiContext,
+  c: Context<Env>,
+  invalid: (message: string) => HTTPException = (m) => error(400, m),
+): number {
   const h = c.req.header(DEADLINE_HEADER);
   if (h === undefined) return ctx.config.defaultDeadlineMs;
   const s = h.trim();
   if (!/^[0-9]{1,9}$/.test(s) || Number(s) <= 0)
-    throw error(
-      400,
-      `Invalid ${DEADLINE_HEADER} header: expected a positive integer number of milliseconds.`,
-    );
+    throw invalid(`Invalid ${DEADLINE_HEADER} header: expected a positive integer number of milliseconds.`);
   return Number(s);
 }
 

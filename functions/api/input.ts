@@ -1,6 +1,6 @@
 /**
  * Reading requests of the on-demand API: the body under its size limit, its decoding into a JSON
- * object, and the small value checks LiftWing's validation uses (Python truthiness, revision ids,
+ * object as KServe's transport does it (content types, CloudEvents), and the small value checks LiftWing's validation uses (Python truthiness, revision ids,
  * flags, the lang of a wiki id). Runtime-agnostic.
  */
 import type { Json } from "./context.ts";
@@ -34,14 +34,57 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   return out;
 }
 
-/** A JSON object from the body bytes, or LiftWing's 400. */
-export function parseJsonDict(bytes: Uint8Array): Json {
+/** KServe's JSON content types (`JSON_HEADERS`), compared with the whole header value as KServe does. */
+const KSERVE_JSON_TYPES: ReadonlySet<string> = new Set([
+  "application/json",
+  "application/cloudevents+json",
+  "application/ld+json",
+]);
+
+/** A binary-mode CloudEvent: the attributes are ce-* headers and the body is the data. */
+function isBinaryCloudEvent(h: Headers): boolean {
+  return ["ce-specversion", "ce-source", "ce-type", "ce-id"].every((k) => h.has(k));
+}
+
+/** A structured-mode CloudEvent body (KServe's is_structured_cloudevent): its `data` is the input. */
+function isStructuredCloudEvent(v: unknown): v is Json & { data: unknown } {
+  return isObject(v) && ["time", "type", "source", "id", "specversion", "data"].every((k) => k in v);
+}
+
+/** orjson's wording where it is simple to give (an empty body); JSON.parse's otherwise. */
+function jsonError(text: string, e: unknown): string {
+  if (text.length === 0) return "Input is a zero-length, empty document: line 1 column 1 (char 0)";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The request input, decoded as KServe 0.15.2 and LiftWing decode it: without a content type or with
+ * one of KServe's JSON types (the exact header value), the body must parse (else 400 "Unrecognized
+ * request format: …") and a structured CloudEvent is unwrapped to its `data`; with any other content
+ * type KServe passes the bytes on and LiftWing parses them itself (else "Please verify that request
+ * input is a json dict"). Either way the input must then be a JSON object.
+ */
+export function decodeInput(bytes: Uint8Array, headers: Headers): Json {
+  const contentType = headers.get("content-type");
+  const binaryEvent = isBinaryCloudEvent(headers);
+  const kserveParses = binaryEvent || contentType === null || KSERVE_JSON_TYPES.has(contentType);
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw error(400, MSG.notJsonDict);
+    if (!kserveParses) throw error(400, MSG.notJsonDict);
+    throw error(400, MSG.unrecognized("str is not valid UTF-8: surrogates not allowed"));
   }
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (!kserveParses) throw error(400, MSG.notJsonDict);
+    if (binaryEvent)
+      throw error(400, `Failed to decode or parse binary json cloudevent: ${jsonError(text, e)}`);
+    throw error(400, MSG.unrecognized(jsonError(text, e)));
+  }
+  if (kserveParses && !binaryEvent && isStructuredCloudEvent(value)) value = value.data;
   if (!isObject(value)) throw error(400, MSG.notJsonDict);
   return value;
 }

@@ -21,12 +21,13 @@ import {
   error,
   failureAnswer,
   failureOf,
+  methodNotAllowed,
   MSG,
   NO_OUTCOME,
   type Answer,
   type ItemFailure,
 } from "./errors.ts";
-import { flag, isObject, langFromWikiId, parseJsonDict, pyFalsy, readBody, toRevId } from "./input.ts";
+import { decodeInput, flag, isObject, langFromWikiId, pyFalsy, readBody, toRevId } from "./input.ts";
 import { parseRevisionData } from "./schemas.ts";
 
 /** A revision to score, validated (checks 4–7). */
@@ -128,8 +129,10 @@ export function registerLiftWingRoutes(app: Hono<Env>, ctx: ApiContext): void {
     // 2b: lang
     const schema = ev.$schema;
     if (typeof schema !== "string") throw error(400, MSG.missingLang);
-    const isPageChange = /^\/?mediawiki\/page\/change\/1(\.|\/|$)/.test(schema);
-    const isRevisionCreate = /^\/?mediawiki\/revision\/create\/[12](\.|\/|$)/.test(schema);
+    // LiftWing's prefixes, leading "/" included (a schema URI without it is unsupported there too).
+    const isPageChange = schema.startsWith("/mediawiki/page/change/1");
+    const isRevisionCreate =
+      schema.startsWith("/mediawiki/revision/create/1") || schema.startsWith("/mediawiki/revision/create/2");
     if (!isPageChange && !isRevisionCreate) throw error(400, MSG.unsupportedSchema(schema));
     const wikiId = isPageChange ? ev.wiki_id : ev.database;
     if (wikiId === undefined) throw error(400, MSG.missingLang);
@@ -324,8 +327,8 @@ export function registerLiftWingRoutes(app: Hono<Env>, ctx: ApiContext): void {
 
   app.get("/v1/models/:model", (c) => {
     c.set("route", "/v1/models/{model}");
+    // KServe: "x:predict" is a model name here, like any other (GET on :predict → 404).
     const name = c.req.param("model");
-    if (name.endsWith(":predict")) return c.json({ detail: "Method Not Allowed" }, 405);
     if (name !== model) throw error(404, MSG.noModel(name));
     if (!service.ready()) throw error(503, MSG.notReady(name));
     const info: Json = {
@@ -373,15 +376,30 @@ export function registerLiftWingRoutes(app: Hono<Env>, ctx: ApiContext): void {
     }
   });
 
-  app.post("/v1/models/:target", async (c) => {
-    const target = c.req.param("target");
-    if (!target.endsWith(":predict")) return c.notFound();
-    c.set("route", "/v1/models/{model}:predict");
-    const name = target.slice(0, -":predict".length);
+  /** KServe's checks before a verb runs: the model exists, is ready, and the body decodes. */
+  async function modelInput(c: Context<Env>, name: string): Promise<Json> {
     if (name !== model) throw error(404, MSG.noModel(name));
     if (!service.ready()) throw error(503, MSG.notReady(name));
+    return decodeInput(await readBody(c.req.raw, config.maxBodyBytes), c.req.raw.headers);
+  }
+
+  app.post("/v1/models/:target", async (c) => {
+    const target = c.req.param("target");
+    const verb = /:(predict|explain)$/.exec(target)?.[1];
+    // FastAPI: /v1/models/{model_name} exists for GET only.
+    if (!verb) {
+      c.set("route", "/v1/models/{model}");
+      return methodNotAllowed(c);
+    }
+    const name = target.slice(0, -verb.length - 1);
+    if (verb === "explain") {
+      c.set("route", "/v1/models/{model}:explain");
+      await modelInput(c, name);
+      throw error(501, MSG.noExplainer);
+    }
+    c.set("route", "/v1/models/{model}:predict");
+    const body = await modelInput(c, name);
     const deadlineMs = deadlineOf(ctx, c);
-    const body = parseJsonDict(await readBody(c.req.raw, config.maxBodyBytes));
     const features = flag(c.req.query("features"));
 
     let answer: Answer;

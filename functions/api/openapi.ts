@@ -27,7 +27,8 @@ import {
 export interface RouteResponse {
   status: number | string;
   description: string;
-  schema?: z.ZodType;
+  /** The body's schema; several: any one of them (anyOf). */
+  schema?: z.ZodType | z.ZodType[];
   example?: unknown;
   contentType?: string;
 }
@@ -67,14 +68,80 @@ const DEADLINE_HEADER: RouteParam = {
   example: "2000",
 };
 
+/** A whole mediawiki/page/change event as changeprop sends it (the fields the API reads and more). */
 const EXAMPLE_EVENT = {
   $schema: "/mediawiki/page/change/1.2.0",
-  meta: { stream: "mediawiki.page_change.v1", domain: "en.wikipedia.org" },
-  wiki_id: "enwiki",
+  meta: {
+    stream: "mediawiki.page_change.v1",
+    id: "0b8f3f9e-6c1a-4d3b-8f2e-1a2b3c4d5e6f",
+    dt: "2026-11-24T12:00:00.512Z",
+    domain: "en.wikipedia.org",
+  },
+  dt: "2026-11-24T12:00:00Z",
+  changelog_kind: "update",
   page_change_kind: "edit",
-  revision: { rev_id: 1260000001, rev_dt: "2026-11-24T12:00:00Z" },
-  "…": "…",
+  wiki_id: "enwiki",
+  page: { page_id: 123456, page_title: "Example_article", namespace_id: 0, is_redirect: false },
+  performer: {
+    user_text: "ExampleEditor",
+    user_id: 4242,
+    groups: ["*", "user", "autoconfirmed"],
+    is_bot: false,
+  },
+  revision: { rev_id: 1260000001, rev_parent_id: 1259999990, rev_dt: "2026-11-24T12:00:00Z", rev_size: 5120 },
 };
+
+/** A pre-save revision as the ORES extension sends it (LiftWing's revision_data). */
+const EXAMPLE_REVISION_DATA = {
+  id: 1260000001,
+  lang: "en",
+  text: "An example article, with the new sentence.",
+  timestamp: "2026-11-24T12:00:00Z",
+  bytes: 42,
+  comment: "copyedit",
+  tags: ["mobile edit"],
+  page: { id: 123456, title: "Example article", first_edit_timestamp: "2010-01-01T00:00:00Z" },
+  parent: {
+    id: 1259999990,
+    lang: "en",
+    text: "An example article.",
+    timestamp: "2026-11-20T08:00:00Z",
+    bytes: 19,
+  },
+  user: { id: 0 },
+};
+
+const ORES_PARAMS: RouteParam[] = [
+  {
+    name: "wiki",
+    in: "path",
+    required: true,
+    description: 'Wiki database name (real dbname, or LiftWing\'s lang + "wiki").',
+    example: "enwiki",
+  },
+  {
+    name: "features",
+    in: "query",
+    description: "Present (or true): add each revision's features.",
+    example: "true",
+  },
+  DEADLINE_HEADER,
+];
+
+const REV_ID_PARAM: RouteParam = {
+  name: "rev_id",
+  in: "path",
+  required: true,
+  description: "Revision id: digits only (ORES's int converter; anything else is 404).",
+  example: "12345",
+};
+
+const MODELS_PARAM = (model: string): RouteParam => ({
+  name: "models",
+  in: "query",
+  description: "Model names separated by |; absent or empty: all. A model not served → 404.",
+  example: model,
+});
 
 /** Routes as documented; `model` stands for the configured model name. */
 export function routeDocs(model: string): RouteDoc[] {
@@ -85,13 +152,67 @@ export function routeDocs(model: string): RouteDoc[] {
     revision_id: 12345,
     output: { prediction: false, probabilities: { true: 0.208, false: 0.792 } },
   };
+  const instancesExample = {
+    predictions: [{ ...predictExample, index: 0 }],
+    errors: [
+      {
+        index: 1,
+        lang: "de",
+        rev_id: 67890,
+        status: 422,
+        detail: "Could not make prediction for revision 67890 (de). Reason: revision_info_deleted",
+        reason: "revision_info_deleted",
+        retryable: false,
+      },
+    ],
+  };
+  const oresScoresExample = {
+    enwiki: {
+      models: { [model]: { version: "4" } },
+      scores: {
+        "12345": { [model]: { score: { prediction: false, probability: { true: 0.1, false: 0.9 } } } },
+        "12346": {
+          [model]: {
+            error: {
+              type: "RevisionNotFound",
+              message: "RevisionNotFound: Could not find revision ({revision}:12346)",
+              reason: "revision_missing",
+              retryable: false,
+            },
+          },
+        },
+      },
+    },
+  };
+  const oresNotFound = {
+    status: 404,
+    description:
+      'Unknown wiki, a model not served, or (path) a rev_id that is not an integer: ORES\'s {"error": {code, message}}.',
+    schema: OresError,
+    example: { error: { code: "not found", message: "No scorers available for xxwiki" } },
+  };
+  const oresCommon = (bad: string): RouteResponse[] => [
+    { status: 400, description: bad, schema: OresError },
+    oresNotFound,
+    { status: 503, description: "Model not ready.", schema: OresError },
+  ];
+  const modelChecks: RouteResponse[] = [
+    {
+      status: 404,
+      description: "Unknown model (KServe ModelNotFound).",
+      schema: ErrorBody,
+      example: { error: "Model with name x does not exist." },
+    },
+    { status: 413, description: "Body larger than maxBodyBytes.", schema: ErrorBody },
+    { status: 503, description: "Model not ready (KServe ModelNotReady).", schema: ErrorBody },
+  ];
   return [
     {
       method: "post",
       path: `/v1/models/{model}:predict`,
       summary: "Score revisions (LiftWing / KServe v1 predict)",
       description:
-        "Drop-in for LiftWing's revertrisk-multilingual predict endpoint. Inputs: {lang, rev_id}; {event} (page_change; a prediction event is emitted after scoring); {revision_data} (only when enabled, else ignored); {instances} (revrisk extension). Add ?features=true for the feature vector.",
+        "Drop-in for LiftWing's revertrisk-multilingual predict endpoint. Inputs: {lang, rev_id}; {event} (page_change; a prediction event is emitted after scoring); {revision_data} (only when enabled, else ignored); {instances} (revrisk's batch: at most maxInstances (default 50) revisions of any wikis; 200 all scored, 207 some failed, 422 all failed; each failure is an object with the index, the status a single request would have had, detail, reason and retryable). The body is decoded as KServe 0.15.2 does: without a content type or with application/json, application/cloudevents+json or application/ld+json it must be JSON (else 400 \"Unrecognized request format: …\"), and a structured CloudEvent (time, type, source, id, specversion, data) is unwrapped to its data. Add ?features=true for the feature vector.",
       params: [
         { name: "model", in: "path", required: true, description: "Model name.", example: model },
         {
@@ -107,40 +228,49 @@ export function routeDocs(model: string): RouteDoc[] {
         examples: {
           plain: { lang: "en", rev_id: 12345 },
           event: { event: EXAMPLE_EVENT },
+          revision_data: { revision_data: EXAMPLE_REVISION_DATA },
           instances: {
             instances: [
               { lang: "en", rev_id: 12345 },
               { lang: "de", rev_id: 67890 },
             ],
           },
+          cloudevent: {
+            specversion: "1.0",
+            id: "a1b2c3",
+            source: "changeprop",
+            type: "org.wikimedia.page_change",
+            time: "2026-11-24T12:00:00Z",
+            data: { lang: "en", rev_id: 12345 },
+          },
         },
       },
       responses: [
         {
           status: 200,
-          description: "Scored (single input), or all instances scored.",
-          schema: PredictResponse,
+          description: "Scored (single input), or every instance scored.",
+          schema: [PredictResponse, InstancesResponse],
           example: predictExample,
         },
-        { status: 207, description: "instances: some scored, some failed.", schema: InstancesResponse },
+        {
+          status: 207,
+          description: "instances: some scored, some failed.",
+          schema: InstancesResponse,
+          example: instancesExample,
+        },
         {
           status: 400,
-          description: 'Invalid input: {"error"} (InvalidInput) or {"detail"} (HTTPException), as LiftWing.',
-          schema: ErrorBody,
+          description:
+            'Invalid input: {"error"} (KServe InvalidInput: LiftWing\'s parameter checks, undecodable bodies) or {"detail"} (FastAPI HTTPException: LiftWing\'s lang checks, revision_data, instances), as LiftWing answers each.',
+          schema: [ErrorBody, DetailBody],
           example: { error: "The parameter lang is required." },
         },
-        {
-          status: 404,
-          description: "Unknown model.",
-          schema: ErrorBody,
-          example: { error: "Model with name x does not exist." },
-        },
-        { status: 413, description: "Body larger than maxBodyBytes.", schema: ErrorBody },
+        ...modelChecks,
         {
           status: 422,
           description:
-            "The revision cannot be scored (deleted, suppressed, missing); do not retry. instances: all failed.",
-          schema: DetailBody,
+            "The revision cannot be scored (deleted, suppressed, missing); do not retry. instances: every item failed.",
+          schema: [DetailBody, InstancesResponse],
           example: {
             detail: "Could not make prediction for revision 12345 (en). Reason: revision_info_deleted",
             reason: "revision_info_deleted",
@@ -148,7 +278,6 @@ export function routeDocs(model: string): RouteDoc[] {
           },
         },
         { status: 500, description: "MediaWiki or model failure (retryable).", schema: ErrorBody },
-        { status: 503, description: "Model not ready.", schema: ErrorBody },
         {
           status: 504,
           description: "The client's deadline passed before the revision was scored.",
@@ -157,65 +286,78 @@ export function routeDocs(model: string): RouteDoc[] {
       ],
     },
     {
+      method: "post",
+      path: `/v1/models/{model}:explain`,
+      summary: "Explain (KServe v1): not available",
+      description:
+        "KServe's explain verb; the model has no explainer. The model and the body are checked first.",
+      params: [{ name: "model", in: "path", required: true, description: "Model name.", example: model }],
+      responses: [
+        { status: 400, description: "Body that does not decode.", schema: [ErrorBody, DetailBody] },
+        ...modelChecks,
+        {
+          status: 501,
+          description: "No explainer (KServe NotImplementedError).",
+          schema: ErrorBody,
+          example: { error: "Could not find explainer_host." },
+        },
+      ],
+    },
+    {
       method: "get",
       path: "/v3/scores/{wiki}/{rev_id}/{model}",
-      summary: "Score one revision (ORES v3)",
-      description: "ORES v3 shape. Per-revision problems are reported in place of `score`, with HTTP 200.",
+      summary: "Score one revision with one model (ORES v3)",
+      description:
+        "ORES v3 shape. Per-revision problems are reported in place of `score` (revscoring's error type and message), with HTTP 200.",
       params: [
-        { name: "wiki", in: "path", required: true, description: "Wiki database name.", example: "enwiki" },
-        { name: "rev_id", in: "path", required: true, description: "Revision id.", example: "12345" },
+        ...ORES_PARAMS,
+        REV_ID_PARAM,
         { name: "model", in: "path", required: true, description: "Model name.", example: model },
-        { name: "features", in: "query", description: "Present or true: add the features.", example: "true" },
         MODEL_INFO,
-        DEADLINE_HEADER,
       ],
       responses: [
         {
           status: 200,
-          description: "Scores or per-revision errors.",
+          description: "Score or per-revision error.",
           schema: OresResponse,
-          example: {
-            enwiki: {
-              models: { [model]: { version: "4" } },
-              scores: {
-                "12345": {
-                  [model]: { score: { prediction: false, probability: { true: 0.1, false: 0.9 } } },
-                },
-              },
-            },
-          },
+          example: oresScoresExample,
         },
-        { status: 400, description: "Bad revision id.", schema: OresError },
-        {
-          status: 404,
-          description: "Unknown wiki or model.",
-          schema: OresError,
-          example: { error: { code: "not found", message: "No scorers available for xxwiki" } },
-        },
+        ...oresCommon("A bad model_info, or an invalid X-Request-Deadline-Ms header."),
+      ],
+    },
+    {
+      method: "get",
+      path: "/v3/scores/{wiki}/{rev_id}",
+      summary: "Score one revision with the models asked for (ORES v3)",
+      description: "As /v3/scores/{wiki}/{rev_id}/{model}, for the models of ?models= (default all).",
+      params: [...ORES_PARAMS, REV_ID_PARAM, MODELS_PARAM(model), MODEL_INFO],
+      responses: [
+        { status: 200, description: "Score or per-revision error.", schema: OresResponse },
+        ...oresCommon("A bad model_info, or an invalid X-Request-Deadline-Ms header."),
       ],
     },
     {
       method: "get",
       path: "/v3/scores/{wiki}",
       summary: "Score several revisions (ORES v3)",
-      description: "revids separated by |, at most 50. Without revids: the wiki's models.",
+      description:
+        "revids separated by |, at most maxOresRevisions (default 50, ORES's limit). Without revids: the wiki's models. A value that is not an integer is that revision's error (ValueError) while the others are scored; a zero or negative one is RevisionNotFound.",
       params: [
-        { name: "wiki", in: "path", required: true, description: "Wiki database name.", example: "enwiki" },
-        {
-          name: "models",
-          in: "query",
-          description: "Model names separated by |; default all.",
-          example: model,
-        },
+        ...ORES_PARAMS,
+        MODELS_PARAM(model),
         { name: "revids", in: "query", description: "Revision ids separated by |.", example: "12345|12346" },
-        { name: "features", in: "query", description: "Present or true: add the features." },
         MODEL_INFO,
-        DEADLINE_HEADER,
       ],
       responses: [
-        { status: 200, description: "Scores or per-revision errors.", schema: OresResponse },
-        { status: 400, description: "Bad or too many revision ids, or a bad model_info.", schema: OresError },
-        { status: 404, description: "Unknown wiki or model.", schema: OresError },
+        {
+          status: 200,
+          description: "Scores or per-revision errors.",
+          schema: OresResponse,
+          example: oresScoresExample,
+        },
+        ...oresCommon(
+          'revids with no integer ("Could not interpret revids. …"), too many values, a bad model_info, or an invalid X-Request-Deadline-Ms header.',
+        ),
       ],
     },
     {
@@ -261,12 +403,32 @@ export function routeDocs(model: string): RouteDoc[] {
       params: [{ name: "model", in: "path", required: true, description: "Model name.", example: model }],
       responses: [
         { status: 200, description: "Ready.", schema: ModelInfo },
-        { status: 404, description: "Unknown model.", schema: ErrorBody },
+        {
+          status: 404,
+          description: "Unknown model (also GET …:predict, whose model name is taken whole, as KServe does).",
+          schema: ErrorBody,
+          example: { error: `Model with name ${model}:predict does not exist.` },
+        },
         {
           status: 503,
           description: "Not ready yet (KServe ModelNotReady).",
           schema: ErrorBody,
           example: { error: `Model with name ${model} is not ready.` },
+        },
+      ],
+    },
+    {
+      method: "post",
+      path: "/v1/models/{model}",
+      summary: "Not a route for POST (FastAPI 405)",
+      description: "Use POST /v1/models/{model}:predict.",
+      params: [{ name: "model", in: "path", required: true, description: "Model name.", example: model }],
+      responses: [
+        {
+          status: 405,
+          description: "Method Not Allowed.",
+          schema: DetailBody,
+          example: { detail: "Method Not Allowed" },
         },
       ],
     },
@@ -314,7 +476,7 @@ export function routeDocs(model: string): RouteDoc[] {
       path: "/openapi.json",
       summary: "This API's OpenAPI 3.1 document",
       description: "Generated from the zod schemas.",
-      responses: [{ status: 200, description: "OpenAPI document." }],
+      responses: [{ status: 200, description: "OpenAPI document.", contentType: "application/json" }],
     },
     {
       method: "get",
@@ -367,9 +529,12 @@ export function buildOpenApi(opts: {
     for (const res of r.responses) {
       const ct = res.contentType ?? "application/json";
       const content: Record<string, unknown> = {};
-      if (res.schema || res.example !== undefined || ct !== "application/json") {
+      if (res.schema || res.example !== undefined || res.contentType) {
+        const schema = Array.isArray(res.schema)
+          ? { anyOf: res.schema.map(jsonSchema) }
+          : res.schema && jsonSchema(res.schema);
         content[ct] = {
-          ...(res.schema ? { schema: jsonSchema(res.schema) } : {}),
+          ...(schema ? { schema } : {}),
           ...(res.example !== undefined ? { example: res.example } : {}),
         };
       }
