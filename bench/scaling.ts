@@ -21,6 +21,7 @@
  *   on the AWS alarm rules (3 high / 15 low datapoints).
  */
 import { parseArgs } from "node:util";
+import { mulberry32 } from "../models/rng.ts";
 import {
   backlogPerTaskMetric,
   createAutoscaler,
@@ -79,17 +80,6 @@ export const defaults: SimParams = {
   idle: 900,
   poll: 15,
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

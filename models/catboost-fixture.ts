@@ -14,6 +14,7 @@
  *
  * Output depends only on (features, seed).
  */
+import { mulberry32 } from "./rng.ts";
 import type { FeatureSpec } from "../shared/model/bundle.ts";
 import { catFeatureHashInt32, catHashAsCtrInput, ctrHashStep } from "../shared/model/catboost/hash.ts";
 import {
@@ -41,18 +42,6 @@ export const FIXTURE_WIKIS: readonly string[] = FIXTURE_WIKI_LANGS.map((l) => `$
 const DEFAULT_ENCODING = { true: "1", false: "0" } as const;
 const TREE_COUNT = 160;
 const LEARNING_RATE = 0.025;
-
-/** mulberry32: small deterministic PRNG. */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round6 = (v: number): number => Number(v.toPrecision(6));
 
@@ -102,7 +91,7 @@ function identifierOf(elements: CatBoostJsonCtrElement[], type: string): string 
  * encoding) gets CTRs; categorical features with a boolean encoding get one-hot splits.
  */
 export function generateCatBoostFixture(features: FeatureSpec[], seed: number): CatBoostJson {
-  const rnd = rng32(seed ^ 0x5eed5eed);
+  const rnd = mulberry32(seed ^ 0x5eed5eed);
   const floatFeatures: CatBoostJsonFloatFeature[] = [];
   const catFeatures: CatBoostJsonCatFeature[] = [];
   const floatCands: Candidate[] = [];
@@ -448,7 +437,7 @@ export function generateCatBoostFixture(features: FeatureSpec[], seed: number): 
  * lists, small edit counts. For tests, calibration and the fixture bundle's samples.
  */
 export function generateFixtureRows(features: FeatureSpec[], seed: number, n: number): FeatureValue[][] {
-  const rnd = rng32(seed ^ 0x0f1e2d3c);
+  const rnd = mulberry32(seed ^ 0x0f1e2d3c);
   const rows: FeatureValue[][] = [];
   const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   for (let i = 0; i < n; i++) {

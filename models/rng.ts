@@ -73,3 +73,15 @@ export class Rng {
     return xs[this.int(xs.length)] as T;
   }
 }
+
+/** mulberry32: a small deterministic PRNG of uniform numbers in [0, 1) (the CatBoost fixture's and the scaling simulation's). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
