@@ -290,14 +290,18 @@ export class BatchingScoringService implements ScoringService {
     }
   }
 
-  /** Resolves with the promise, or rejects with AbortedError as soon as the caller's signal fires. */
+  /**
+   * Resolves with the promise, or rejects with AbortedError as soon as the caller's signal fires.
+   * `p` is observed on every path (also when the signal has already fired): the batcher rejects a
+   * submission whose caller gave up, and nobody else would be listening to that rejection.
+   */
   private withDeadline<T>(p: Promise<T>, options: ScoreOptions): Promise<T> {
     const signal = options.signal;
     if (!signal) return p;
-    if (signal.aborted) return Promise.reject(new AbortedError());
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(new AbortedError());
-      signal.addEventListener("abort", onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
       p.then(
         (v) => {
           signal.removeEventListener("abort", onAbort);
