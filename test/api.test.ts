@@ -23,7 +23,7 @@ import {
   type ScoreOptions,
   type ScoringService,
 } from "../shared/scoring/service.ts";
-import type { ApiConfig, EmitEvent, ScoredPrediction } from "../functions/api/app.ts";
+import type { ApiConfig, EmitEvent, Logger, ScoredPrediction } from "../functions/api/app.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
 import { createApiApp } from "../functions/api/app.ts";
 import { readdir, readFile } from "node:fs/promises";
@@ -81,6 +81,8 @@ export const FIXTURE_REVS = {
   slow: 3001,
   /** Never answers and ignores the signal. */
   hang: 3002,
+  /** The service call rejects (a defect, not an outcome): an unhandled 500. */
+  throws: 3003,
 } as const;
 
 /** Every revision error code (the fixture knows a revision for each but mediawiki_unavailable). */
@@ -176,6 +178,7 @@ export const INJECTED_REVS = {
   unavailable: FIXTURE_REVS.unavailable,
   slow: FIXTURE_REVS.slow,
   hang: FIXTURE_REVS.hang,
+  throws: FIXTURE_REVS.throws,
 } as const;
 
 /**
@@ -218,6 +221,7 @@ export class ControlledService implements ScoringService {
       : Promise.resolve([]);
     const own = requests.map(async ({ lang, revId }): Promise<RevisionOutcome | undefined> => {
       if (revId === INJECTED_REVS.hang) return new Promise<RevisionOutcome>(() => {});
+      if (revId === INJECTED_REVS.throws) throw new Error("featurizer crashed");
       if (revId === INJECTED_REVS.slow) {
         const aborted = await new Promise<boolean>((resolve) => {
           const t = setTimeout(() => resolve(false), 5000);
@@ -273,9 +277,17 @@ export interface ContractFixture {
 type AnyJson = any;
 // ---------------------------------------------------------------------------------------------
 
+interface LogLine {
+  level: "debug" | "info" | "warn" | "error";
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
 interface Harness {
   service: ControlledService;
   metrics: PromMetrics;
+  /** What the API logged, in order. */
+  logs: LogLine[];
   server: ApiServer;
   emitted: Array<{ event: Record<string, unknown>; scored: ScoredPrediction }>;
   emitMode: { fail: boolean; hang: boolean; skip: boolean };
@@ -303,6 +315,15 @@ async function makeHarness(
 ): Promise<Harness> {
   const service = new ControlledService(inner);
   const metrics = createMetrics();
+  const logs: LogLine[] = [];
+  const line = (level: LogLine["level"]) => (obj: object, msg?: string) =>
+    logs.push({ level, obj: obj as Record<string, unknown>, msg });
+  const logger: Logger = {
+    debug: line("debug"),
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+  };
   const emitted: Harness["emitted"] = [];
   const emitMode = { fail: false, hang: false, skip: false };
   const emitEvent: EmitEvent = async (event, scored) => {
@@ -315,6 +336,7 @@ async function makeHarness(
     service,
     metrics,
     emitEvent,
+    logger,
     config,
     host: "127.0.0.1",
     port: 0,
@@ -335,6 +357,7 @@ async function makeHarness(
   return {
     service,
     metrics,
+    logs,
     server,
     emitted,
     emitMode,
@@ -1540,6 +1563,84 @@ export function describeApiContract(name: string, makeFixture: () => ContractFix
         expect(r.text).toContain("GET /v3/scores/{wiki}/{rev_id}/{model}");
         expect(r.text).toContain("X-Request-Deadline-Ms");
         expect(r.text).not.toMatch(/<script|<link|https?:\/\/cdn/);
+      });
+    });
+
+    describe("logs", () => {
+      /** The error lines logged since `n`. */
+      const errorsSince = (n: number) => h.logs.slice(n).filter((l) => l.level === "error");
+
+      it("a 5xx scoring failure logs one line with the request id, revision and reason", async () => {
+        const n = h.logs.length;
+        const r = await h.post(
+          PREDICT,
+          { lang: "en", rev_id: REV.model_error },
+          { "X-Request-Id": "req-42" },
+        );
+        expect(r.status).toBe(500);
+        expect(r.res.headers.get("x-request-id")).toBe("req-42");
+        const lines = errorsSince(n);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]!.obj).toMatchObject({
+          requestId: "req-42",
+          status: 500,
+          route: "/v1/models/{model}:predict",
+          lang: "en",
+          revId: REV.model_error,
+          reason: "model_error",
+        });
+      });
+
+      it("an unhandled error logs one line with the error; a request id is made when none is sent", async () => {
+        const n = h.logs.length;
+        const r = await h.post(PREDICT, { lang: "de", rev_id: REV.throws });
+        expect(r.status).toBe(500);
+        expect(r.json).toEqual({ error: "featurizer crashed" });
+        const id = r.res.headers.get("x-request-id");
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        const lines = errorsSince(n);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]!.obj).toMatchObject({
+          requestId: id,
+          status: 500,
+          lang: "de",
+          revId: REV.throws,
+          reason: "unhandled_error",
+          message: "featurizer crashed",
+        });
+        expect(lines[0]!.obj.err).toBeInstanceOf(Error);
+      });
+
+      it("503 and 504 answers log too; 4xx answers do not", async () => {
+        const n = h.logs.length;
+        await h.post(PREDICT, { lang: "en", rev_id: REV.unavailable });
+        await h.post(PREDICT, { lang: "en", rev_id: REV.slow }, { "X-Request-Deadline-Ms": "50" });
+        await h.post(PREDICT, { lang: "en", rev_id: REV.revision_missing });
+        await h.post(PREDICT, { lang: "xx", rev_id: 1 });
+        expect(errorsSince(n).map((l) => [l.obj.status, l.obj.reason])).toEqual([
+          [503, "unavailable"],
+          [504, "unavailable"],
+        ]);
+      });
+
+      it("a failed emission logs one line with the request id, revision and reason", async () => {
+        h.emitMode.fail = true;
+        try {
+          const n = h.logs.length;
+          const r = await h.post(PREDICT, { event: PAGE_CHANGE_OK }, { "X-Request-Id": "ev-7" });
+          expect(r.status).toBe(200);
+          const lines = errorsSince(n);
+          expect(lines).toHaveLength(1);
+          expect(lines[0]!.obj).toMatchObject({
+            requestId: "ev-7",
+            lang: "en",
+            revId: REV.ok,
+            reason: "EventGate answered 500",
+          });
+          expect(lines[0]!.msg).toBe("prediction event emission failed");
+        } finally {
+          h.emitMode.fail = false;
+        }
       });
     });
 

@@ -614,10 +614,12 @@ export function renderDocsHtml(opts: { model: string; version: string }): string
     return `<section><h3><code>${r.method.toUpperCase()} ${esc(r.path)}</code></h3><p><b>${esc(r.summary)}.</b> ${esc(r.description)}</p>${params}${body}${responses}</section>`;
   });
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>revrisk API (${esc(opts.model)} ${esc(opts.version)})</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>revrisk API (${esc(opts.model)} ${esc(opts.version)})</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
-pre{background:#f5f5f5;padding:.5em;overflow:auto;margin:0}section{border-top:1px solid #ddd;margin-top:1.5em}</style></head>
+table{border-collapse:collapse;margin:.5em 0;width:100%;table-layout:fixed}th:first-child{width:7em}
+td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+code,h3{overflow-wrap:anywhere}pre{background:#f5f5f5;padding:.5em;margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
+section{border-top:1px solid #ddd;margin-top:1.5em}</style></head>
 <body><h1>revrisk on-demand scoring API</h1>
 <p>Model <code>${esc(opts.model)}</code>, version <code>${esc(opts.version)}</code>. Machine-readable description: <a href="/openapi.json">/openapi.json</a>.</p>
 ${sections.join("\n")}

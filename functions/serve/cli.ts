@@ -208,6 +208,8 @@ export function register(program: Command): void {
       const api = await startApiServer({
         service: runtime.service,
         metrics: runtime.metrics,
+        // One structured line per 5xx answer and per failed prediction-event emission.
+        logger: log.child({ component: "api" }),
         host: o.host,
         port: o.port,
         config: { strictLanguages: o.strictLanguages, allowRevisionJsonInput: o.allowRevisionJsonInput },
