@@ -19,6 +19,7 @@ import { EmbeddedQueue } from "../functions/node/embedded-queue.ts";
 import { SqsQueue } from "../shared/queue/sqs-queue.ts";
 import type { Queue, QueueMessage } from "../shared/queue/queue.ts";
 import { parsePageChange } from "../shared/events/page-change.ts";
+import { processEvents } from "../shared/ingest/ingest-app.ts";
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { Manifest } from "../shared/model/bundle.ts";
 import type { RevisionData } from "../shared/mediawiki/revision-data.ts";
@@ -85,7 +86,7 @@ class FixtureService implements ScoringService {
     model_name: "revertrisk-multilingual",
     model_version: "fixture-1",
     threshold: 0.5,
-    supported_wikis: ["en", "de"],
+    supported_wikis: ["en", "de", "fr"],
   } as unknown as Manifest;
   calls = 0;
   ready() {
@@ -267,8 +268,24 @@ describe("backfill core", () => {
     expect(parseListLine("rev_id,wiki", undefined)).toEqual({ header: ["rev_id", "wiki"] });
     expect(parseListLine("7,enwiki", ["rev_id", "wiki"])).toEqual({ wiki: "enwiki", revId: 7 });
     expect(parseListLine("  # comment", undefined)).toBeUndefined();
-    expect(() => parseListLine("enwiki,abc", undefined)).toThrow(/not a positive integer/);
+    expect(() => parseListLine("enwiki,abc", undefined)).toThrow(/not a positive decimal integer/);
     expect(() => parseListLine("{bad", undefined)).toThrow(/invalid JSON/);
+  });
+
+  it("takes decimal revision ids only (no hex, exponent, sign or fraction)", () => {
+    for (const bad of ["0x186a2", "1.00004e5", "1e5", "+100004", "100004.0", "0b11", "0o17", " ", "-3", "0"])
+      expect(() => parseListLine(`enwiki,${bad}`, undefined), bad).toThrow(/not a positive decimal integer/);
+    expect(() => parseListLine('{"wiki":"enwiki","rev_id":"0x186a2"}', undefined)).toThrow(
+      /rev_id "0x186a2" is not a positive decimal integer/,
+    );
+    expect(() => parseListLine('{"wiki":"enwiki","rev_id":1.5}', undefined)).toThrow(
+      /not a positive decimal/,
+    );
+    expect(parseListLine("enwiki,100004", undefined)).toEqual({ wiki: "enwiki", revId: 100004 });
+    expect(parseListLine('{"wiki":"enwiki","rev_id":"100004"}', undefined)).toEqual({
+      wiki: "enwiki",
+      revId: 100004,
+    });
   });
 });
 
@@ -387,7 +404,22 @@ describe("backfill from a list file into the embedded queue", () => {
     writeFileSync(bad, "enwiki\t1\nenwiki\t2\nenwiki\tx\nnosuchwiki\t4\n");
     await expect(
       runBackfill({ source: { kind: "file", path: bad }, dryRun: true, log: () => {} }),
-    ).rejects.toThrow(/bad\.tsv:3: rev_id "x" is not a positive integer/);
+    ).rejects.toThrow(/bad\.tsv:3: rev_id "x" is not a positive decimal integer/);
+    const hex = join(dir, "hex.csv");
+    writeFileSync(hex, "wiki,rev_id\nenwiki,100004\nenwiki,0x186a2\nenwiki,1.00004e5\n");
+    await expect(
+      runBackfill({ source: { kind: "file", path: hex }, dryRun: true, log: () => {} }),
+    ).rejects.toThrow(/hex\.csv:3: rev_id "0x186a2" is not a positive decimal integer/);
+    const skipped: string[] = [];
+    const h = await runBackfill({
+      source: { kind: "file", path: hex },
+      dryRun: true,
+      skipInvalid: true,
+      log: (l) => skipped.push(l),
+    });
+    expect(h.counters.done).toBe(1);
+    expect(h.invalidLines).toBe(2);
+    expect(skipped.join("\n")).toMatch(/hex\.csv:4: rev_id "1\.00004e5" is not a positive decimal integer/);
     const logged: string[] = [];
     const r = await runBackfill({
       source: { kind: "file", path: bad },
@@ -482,6 +514,66 @@ describe("backfill from list=allrevisions into SQS (fauxqs)", () => {
       }),
     ).rejects.toThrow(/--from "yesterday" is not a date/);
     await queue.close();
+  });
+});
+
+describe("backfill applies the ingest filter", () => {
+  it("an unsupported wiki's revisions are filtered exactly like ingest filters them", async () => {
+    const en = seeded.filter((s) => s.lang === "en").slice(0, 30);
+    const de = seeded.filter((s) => s.lang === "de").slice(0, 10);
+    const path = join(dir, "mixed.csv");
+    writeFileSync(path, [...en, ...de].map((s) => `${dbName(s.lang)},${s.revId}`).join("\n") + "\n");
+    const keys = (ms: QueueMessage[]) => ms.map((m) => key(m.wiki, m.rev_id)).sort();
+
+    // The page_change events a backfill synthesizes for these revisions (both wikis supported)…
+    const all = new EmbeddedQueue({ path: ":memory:" });
+    await runBackfill({
+      source: { kind: "file", path },
+      queue: all,
+      client,
+      wikis: ["en", "de"],
+      log: () => {},
+    });
+    const events = (await drain(all)).map((m) => m.event);
+    expect(events.length).toBe(en.length + de.length);
+    // …what ingest does with them when only dewiki is supported…
+    const ingestQueue = new EmbeddedQueue({ path: ":memory:" });
+    const ingest = await processEvents(events, { queue: ingestQueue, filter: { wikis: ["de"] } });
+    expect(ingest.skipped).toEqual({ unsupported_wiki: en.length });
+    // …and what the backfill does with the same supported wikis: the same.
+    const queue = new EmbeddedQueue({ path: ":memory:" });
+    const r = await runBackfill({
+      source: { kind: "file", path },
+      queue,
+      client,
+      wikis: ["de"],
+      log: () => {},
+    });
+    expect(r.counters.skipped).toEqual(ingest.skipped);
+    expect(r.counters.done).toBe(ingest.accepted);
+    expect(keys(await drain(queue))).toEqual(keys(await drain(ingestQueue)));
+
+    // list=allrevisions and dumps of an unsupported wiki: every revision skipped for the same reason.
+    const api = await runBackfill({
+      source: { kind: "api", wiki: "enwiki", from: "2024-01-01", to: "2025-01-01" },
+      client,
+      dryRun: true,
+      wikis: ["de"],
+      log: () => {},
+    });
+    expect(api.counters.done).toBe(0);
+    expect(Object.keys(api.counters.skipped)).toEqual(["unsupported_wiki"]);
+    const { xml } = buildDump(readParityFile(PARITY_FILES[0]!).slice(0, 5), "enwiki");
+    const dump = join(dir, "enwiki-unsupported.xml");
+    writeFileSync(dump, xml);
+    const d = await runBackfill({
+      source: { kind: "dump", path: dump },
+      dryRun: true,
+      wikis: ["de"],
+      log: () => {},
+    });
+    expect(d.counters).toMatchObject({ done: 0, skipped: { unsupported_wiki: 5 * 2 + 6 } });
+    for (const q of [all, ingestQueue, queue]) await q.close();
   });
 });
 

@@ -16,7 +16,9 @@ import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } f
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
 import { formatDuration, type ProgressSnapshot } from "../../shared/backfill/progress.ts";
-import { BackfillInputError, runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
+import { runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
+import { BackfillInputError } from "./source.ts";
+import { supportedWikis } from "../ingest/node.ts";
 
 /** The part of cli-progress (no bundled types) used here. */
 interface CliProgressBar {
@@ -124,6 +126,7 @@ export interface BackfillCliOptions {
   concurrency: number;
   namespaces: string;
   keepPageCreations?: boolean;
+  allowTestwiki?: boolean;
   skipInvalid?: boolean;
   queueUrl?: string;
   dlqUrl?: string;
@@ -205,6 +208,7 @@ export async function backfillCommand(
       concurrency: o.concurrency,
       namespaces,
       keepPageCreations: o.keepPageCreations,
+      allowTestwiki: o.allowTestwiki,
       skipInvalid: o.skipInvalid,
       signal: io.signal,
       onProgress: (p: ProgressSnapshot) => reporter?.update(p),
@@ -241,7 +245,8 @@ export async function backfillCommand(
             dataDir: o.dataDir,
           });
       if (queue) closers.push(() => queue.close());
-      report = await runBackfill({ ...common, queue, client });
+      // The model's supported wikis, as ingest takes them (a dump uses its scoring service's).
+      report = await runBackfill({ ...common, queue, client, wikis: supportedWikis(o.model).wikis });
     }
     reporter?.stop();
     io.log(summary(report));
@@ -294,6 +299,7 @@ export function register(program: Command): void {
     )
     .option("--namespaces <list>", "namespaces to keep", "0")
     .option("--keep-page-creations", "also process page creations (the model does not handle them)")
+    .option("--allow-testwiki", "also process testwiki revisions (ingest skips them unless --allow-testwiki)")
     .option(
       "--skip-invalid",
       "list file: skip unreadable lines (logged with their line numbers) instead of stopping",

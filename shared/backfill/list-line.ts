@@ -50,9 +50,15 @@ export function parseListLine(
     wikiRaw = cells[wi];
     revRaw = cells[ri];
   }
-  const revId = typeof revRaw === "number" ? revRaw : Number(String(revRaw).trim());
+  // Decimal digits only: Number() would also take "0x186a2", "1.00004e5", "+5" or " " (= 0).
+  const revId =
+    typeof revRaw === "number"
+      ? revRaw
+      : /^[0-9]+$/.test(String(revRaw).trim())
+        ? Number(String(revRaw).trim())
+        : NaN;
   if (!Number.isSafeInteger(revId) || revId < 1)
-    throw new Error(`rev_id ${JSON.stringify(revRaw)} is not a positive integer`);
+    throw new Error(`rev_id ${JSON.stringify(revRaw)} is not a positive decimal integer`);
   if (typeof wikiRaw !== "string" || !wikiRaw.trim())
     throw new Error(`wiki ${JSON.stringify(wikiRaw)} is not a wiki id`);
   return { wiki: wikiRaw.trim(), revId };
