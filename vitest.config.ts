@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Any unhandledRejection / uncaughtException fails the run (issue 12).
+    setupFiles: ["test/setup/no-unhandled-errors.ts"],
   },
 });

@@ -4,6 +4,11 @@
  * function or infrastructure it starts and registers itself on the commander program.
  */
 import { Command } from "commander";
+import { createLogger } from "../functions/node/runtime.ts";
+import { installProcessGuards } from "../functions/node/process-guards.ts";
+
+// Before anything runs: a rejection nobody observed is logged and counted, never a silent crash.
+installProcessGuards(createLogger("revrisk"), { command: process.argv[2] });
 
 const program = new Command();
 program

@@ -182,6 +182,20 @@ describe("EventStreams source against a local SSE server", () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
+  it("fails the start when the cursor store cannot be read (no unobserved rejection)", async () => {
+    const s = new EventStreamsSource({
+      url,
+      onEvents: async () => {},
+      store: {
+        load: async () => {
+          throw new Error("cursor file unreadable");
+        },
+        save: async () => {},
+      },
+    });
+    await expect(s.start()).rejects.toThrow(/cursor file unreadable/);
+  });
+
   it("times out a connection that never answers", async () => {
     const silent = createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));

@@ -12,6 +12,7 @@ import {
 } from "../../shared/ingest/eventstreams.ts";
 import { IngestMetrics, processEvents, type IngestConfig } from "../../shared/ingest/ingest-app.ts";
 import type { FilterConfig } from "../../shared/events/page-change.ts";
+import { createLogger, onShutdown } from "../node/runtime.ts";
 import { fileCursorStore, openQueue, startIngestServer, supportedWikis, type IngestServer } from "./node.ts";
 
 export interface IngestCliOptions {
@@ -229,10 +230,6 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const stop = () => {
-        void handle.close().then(() => process.exit(0));
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      onShutdown(createLogger("ingest"), () => handle.close());
     });
 }

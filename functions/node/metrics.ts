@@ -13,6 +13,7 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Metrics } from "../api/metrics.ts";
+import { processErrorCounts } from "./process-guards.ts";
 
 export interface MetricsOptions {
   /** Metric name prefix. Default "revrisk_". */
@@ -90,6 +91,16 @@ export function createMetrics(options: MetricsOptions = {}): PromMetrics {
     help: "Prediction events emitted after event-input scores, by outcome.",
     labelNames: ["outcome"] as const,
     registers,
+  });
+  new Counter({
+    name: `${prefix}process_errors_total`,
+    help: "Unhandled promise rejections and uncaught exceptions this process met (each one a bug; functions/node/process-guards.ts).",
+    labelNames: ["kind"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(processErrorCounts())) this.inc({ kind }, n);
+    },
   });
 
   return {

@@ -11,6 +11,7 @@ import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
 import { mediaWikiOptionsFromEnv, type MediaWikiClientOptions } from "../../shared/mediawiki/transport.ts";
 import { createMetrics, type PromMetrics } from "./metrics.ts";
+import { setFatalShutdown } from "./process-guards.ts";
 import { loadModel, type LoadedModel } from "./model-loader.ts";
 import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
 import { BatchingScoringService } from "../../shared/scoring/service.ts";
@@ -201,8 +202,12 @@ export function eventEmitter(options: {
   };
 }
 
-/** Runs `stop` once on SIGTERM / SIGINT, then exits; a second signal exits at once. */
+/**
+ * Runs `stop` once on SIGTERM / SIGINT, then exits; a second signal exits at once. `stop` is also
+ * what a fatal error runs before exiting (functions/node/process-guards.ts).
+ */
 export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  setFatalShutdown(stop);
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) process.exit(1);

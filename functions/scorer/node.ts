@@ -202,7 +202,9 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     const removed = pool.splice(want);
     await Promise.all(removed.map((p) => p.stop()));
   };
-  void setPollers(o.pollers ?? 4);
+  setPollers(o.pollers ?? 4).catch((err: unknown) =>
+    o.log?.("error", "starting the pollers failed", { error: String(err) }),
+  );
 
   return {
     handler,

@@ -206,7 +206,10 @@ export function register(program: Command): void {
         if (r.queue.error) process.exitCode = 1;
         return;
       }
-      const timer = setInterval(() => void once(), every * 1000);
+      const timer = setInterval(
+        () => once().catch((err: unknown) => console.error(`revrisk status: ${(err as Error).message}`)),
+        every * 1000,
+      );
       process.once("SIGINT", () => {
         clearInterval(timer);
         process.exit(0);

@@ -96,7 +96,11 @@ export class EventStreamsSource {
   start(): Promise<void> {
     this.stopped = false;
     return new Promise((resolve, reject) => {
-      void this.connect({ resolve, reject });
+      // A connect that throws before the stream exists (e.g. the cursor store) fails the start.
+      this.connect({ resolve, reject }).catch((e: unknown) => {
+        this.stop();
+        reject(e instanceof Error ? e : new Error(String(e)));
+      });
     });
   }
 
@@ -183,7 +187,14 @@ export class EventStreamsSource {
     this.o.onStatus?.({ type: "reconnecting", inMs, attempt });
     this.reconnectTimer = setTimeout(() => {
       // Wait for an in-progress flush so the cursor is current.
-      void this.flushing.then(() => this.connect());
+      this.flushing
+        .then(() => this.connect())
+        .catch((e: unknown) => {
+          // Reconnecting itself failed (e.g. the cursor store): report it and back off again.
+          this.stats.errors++;
+          this.o.onStatus?.({ type: "error", message: `reconnect failed: ${(e as Error).message}` });
+          this.reconnect(this.generation);
+        });
     }, inMs);
   }
 

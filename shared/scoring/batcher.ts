@@ -181,7 +181,11 @@ export class Batcher<In, Out> {
       for (const p of batch) p.reject(error);
     } finally {
       this.inFlight--;
-      this.opts.onBatch?.({ items: batch.length, cost, ms: performance.now() - started, failed });
+      try {
+        this.opts.onBatch?.({ items: batch.length, cost, ms: performance.now() - started, failed });
+      } catch {
+        // A metrics callback must not stall the queue (nor reject the fire-and-forget batch run).
+      }
       if (this.queue.length > 0) this.schedule();
       this.notifyIdle();
     }

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { Option, type Command } from "commander";
 import { startEventGateSink } from "./sink.ts";
+import { createLogger, onShutdown } from "../../functions/node/runtime.ts";
 
 const env = (...names: string[]) => names.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
 
@@ -65,9 +66,7 @@ export function register(program: Command): void {
         console.error(
           `eventgate-sink listening on ${sink.eventsUrl} (DuckDB: ${dbPath}; stream check: ${o.streamCheck ? "on" : "off"})`,
         );
-        const stop = () => void sink.close().then(() => process.exit(0));
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+        onShutdown(createLogger("eventgate-sink"), () => sink.close());
       },
     );
 }

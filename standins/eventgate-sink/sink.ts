@@ -318,7 +318,8 @@ export async function startEventGateSink(options: StartSinkOptions = {}): Promis
       },
     );
     server.once("error", (e) => {
-      void db.close();
+      // Closing the database is best effort here: the listen error is what the caller must see.
+      db.close().catch(() => undefined);
       reject(e);
     });
   });
