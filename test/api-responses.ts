@@ -2,7 +2,8 @@
  * Checks that the on-demand API answers what its OpenAPI document (/openapi.json) says: the API
  * test files record every answer they receive (method, path, status, content type, body) and, after
  * their tests, validate all of them against the served document with ajv — a route, status or body
- * the document does not describe fails the file, so the two cannot drift.
+ * the document does not describe fails the file, so the two cannot drift. The request bodies the API
+ * accepted (200, 207, 422) are validated against the operation's request schema the same way.
  */
 import Ajv from "ajv";
 
@@ -16,19 +17,22 @@ export interface RecordedResponse {
   status: number;
   contentType: string;
   text: string;
+  /** The request body sent, when it was a string. */
+  sent?: string;
 }
 
 export class ResponseRecorder {
   readonly responses: RecordedResponse[] = [];
 
   /** Records one answer (the caller has read its text). */
-  record(method: string, url: string, res: Response, text: string): void {
+  record(method: string, url: string, res: Response, text: string, sent?: string): void {
     this.responses.push({
       method: method.toLowerCase(),
       path: new URL(url, "http://x").pathname,
       status: res.status,
       contentType: res.headers.get("content-type") ?? "",
       text,
+      ...(sent !== undefined ? { sent } : {}),
     });
   }
 
@@ -36,7 +40,7 @@ export class ResponseRecorder {
   async fetch(url: string, init: RequestInit = {}): Promise<{ res: Response; text: string }> {
     const res = await fetch(url, init);
     const text = await res.text();
-    this.record(init.method ?? "GET", url, res, text);
+    this.record(init.method ?? "GET", url, res, text, typeof init.body === "string" ? init.body : undefined);
     return { res, text };
   }
 
@@ -69,6 +73,16 @@ export class ResponseRecorder {
         out.push(`${what}: ${r.method.toUpperCase()} ${match.template} is not documented`);
         continue;
       }
+      const accepted = r.status === 200 || r.status === 207 || r.status === 422;
+      const requestSchema = op.requestBody?.content?.["application/json"]?.schema;
+      if (accepted && requestSchema && r.sent !== undefined) {
+        const sent = parseJson(r.sent);
+        if (sent === undefined) out.push(`${what}: accepted a body that is not JSON`);
+        else if (!ajv.validate(refsTo(requestSchema), sent))
+          out.push(
+            `${what}: accepted a request the document refuses: ${ajv.errorsText(ajv.errors)} in ${r.sent.slice(0, 200)}`,
+          );
+      }
       const resp = op.responses[String(r.status)] ?? op.responses.default;
       if (!resp) {
         out.push(`${what}: status not documented for ${match.template}`);
@@ -86,19 +100,27 @@ export class ResponseRecorder {
         continue;
       }
       if (!media.schema || mediaType !== "application/json") continue;
-      let body: unknown;
-      try {
-        body = JSON.parse(r.text);
-      } catch {
+      const body = parseJson(r.text);
+      if (body === undefined) {
         out.push(`${what}: not JSON`);
         continue;
       }
-      const schema = JSON.parse(
-        JSON.stringify(media.schema).replaceAll('"#/components/', '"openapi#/components/'),
-      );
-      if (!ajv.validate(schema, body))
+      if (!ajv.validate(refsTo(media.schema), body))
         out.push(`${what}: ${ajv.errorsText(ajv.errors, { separator: "; " })} in ${r.text.slice(0, 300)}`);
     }
     return [...new Set(out)];
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A schema of the document, its component $refs pointing at the schema registered as "openapi". */
+function refsTo(schema: AnyJson): AnyJson {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/'));
 }

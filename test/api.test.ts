@@ -343,9 +343,9 @@ async function makeHarness(
     drainMs: 200,
   });
   const url = (p: string) => server.url + p;
-  const read = async (res: Response, method: string, path: string) => {
+  const read = async (res: Response, method: string, path: string, sent?: unknown) => {
     const text = await res.text();
-    recorder.record(method, url(path), res, text);
+    recorder.record(method, url(path), res, text, typeof sent === "string" ? sent : undefined);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -363,19 +363,20 @@ async function makeHarness(
     emitMode,
     url,
     async post(path, body, headers = {}) {
+      const sent =
+        typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
       const res = await fetch(url(path), {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
-        body:
-          typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body),
+        body: sent,
       });
-      return read(res, "POST", path);
+      return read(res, "POST", path, sent);
     },
     async get(path, headers = {}) {
       return read(await fetch(url(path), { headers }), "GET", path);
     },
     async fetch(path, init = {}) {
-      return read(await fetch(url(path), init), init.method ?? "GET", path);
+      return read(await fetch(url(path), init), init.method ?? "GET", path, init.body);
     },
   };
 }

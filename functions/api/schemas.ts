@@ -3,8 +3,9 @@
  * generated (functions/api/openapi.ts). Runtime-agnostic.
  *
  * Request validation follows LiftWing's order and messages exactly, so handlers validate by hand
- * (functions/api/liftwing.ts) and the `revision_data` input is validated by RevisionDataInput. The
- * API test suite checks every answer it receives against the served document (test/api.test.ts).
+ * (functions/api/liftwing.ts) and the `revision_data` input is validated by RevisionDataInput. None
+ * of them only documents: the API tests validate every answer they receive, and every request the API
+ * accepted, against the served document (test/api-responses.ts), so a schema that drifts fails them.
  */
 import { z } from "zod";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
@@ -18,15 +19,16 @@ const RevId = z
   .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/)])
   .describe("Revision id: a positive integer, or a string of digits (echoed back as received).");
 
+// Inputs are loose objects: LiftWing ignores keys it does not read (a bot's "project", …), so does revrisk.
 export const PlainInput = z
-  .object({
+  .looseObject({
     lang: z.string().min(1).describe('Wikipedia language code, e.g. "en" (not "enwiki").'),
     rev_id: RevId,
   })
   .meta({ id: "PlainInput", description: "Score one revision of a Wikipedia." });
 
 export const EventInput = z
-  .object({
+  .looseObject({
     event: z
       .looseObject({})
       .describe(
@@ -38,12 +40,12 @@ export const EventInput = z
     description: "Score the revision of a page_change event and emit a prediction event.",
   });
 
-const RevisionDataPage = z.object({
+const RevisionDataPage = z.looseObject({
   id: z.number().int(),
   title: z.string(),
   first_edit_timestamp: z.string(),
 });
-const RevisionDataParent = z.object({
+const RevisionDataParent = z.looseObject({
   id: z.number().int(),
   lang: z.string(),
   text: z.string(),
@@ -52,7 +54,7 @@ const RevisionDataParent = z.object({
   comment: z.string().optional(),
   tags: z.array(z.string()).optional(),
 });
-const RevisionDataUser = z.object({
+const RevisionDataUser = z.looseObject({
   id: z.number().int().describe("0 for an anonymous (IP) editor."),
   name: z.string().optional(),
   editcount: z.number().int().optional(),
@@ -65,7 +67,7 @@ const RevisionDataUser = z.object({
 
 /** LiftWing's pre-save `revision_data` (KI `Revision.from_json`). */
 export const RevisionDataInput = z
-  .object({
+  .looseObject({
     id: z.number().int(),
     lang: z.string().min(1),
     text: z.string(),
@@ -80,22 +82,49 @@ export const RevisionDataInput = z
   .meta({ id: "RevisionDataInput", description: "A revision that is not saved yet (pre-save input)." });
 export type RevisionDataInput = z.infer<typeof RevisionDataInput>;
 
-export const RevisionDataRequest = z.object({ revision_data: RevisionDataInput }).meta({
+export const RevisionDataRequest = z.looseObject({ revision_data: RevisionDataInput }).meta({
   id: "RevisionDataRequest",
   description: "Only when allowRevisionJsonInput is enabled; ignored otherwise.",
 });
 
+const InstanceItem = z.looseObject({ lang: z.string().min(1), rev_id: RevId });
+
 export const InstancesInput = z
-  .object({
+  .looseObject({
     instances: z
-      .array(z.object({ lang: z.string().min(1), rev_id: RevId }))
+      .array(
+        z.union([
+          InstanceItem,
+          z
+            .unknown()
+            .describe("Anything else is accepted too, and answered as that item's error (status 400)."),
+        ]),
+      )
       .min(1)
-      .describe("Revisions of any wikis, at most maxInstances (default 50)."),
+      .describe(
+        "Revisions of any wikis (mixed languages allowed), at most maxInstances (default 50). Each item gets the plain input's checks; an item failing them is that item's error, the others are scored.",
+      ),
   })
-  .meta({ id: "InstancesInput", description: "Score several revisions in one request." });
+  .meta({
+    id: "InstancesInput",
+    description:
+      "revrisk's batch: 200 every item scored, 207 some failed, 422 every item failed (InstancesResponse).",
+  });
+
+/** A structured-mode CloudEvent (KServe unwraps it when it has all six attributes): `data` is the input. */
+export const CloudEventInput = z
+  .looseObject({
+    specversion: z.string(),
+    id: z.string(),
+    source: z.string(),
+    type: z.string(),
+    time: z.string(),
+    data: z.looseObject({}).describe("One of the other inputs."),
+  })
+  .meta({ id: "CloudEventInput", description: "A structured CloudEvent wrapping an input (KServe)." });
 
 export const PredictRequest = z
-  .union([PlainInput, EventInput, RevisionDataRequest, InstancesInput])
+  .union([PlainInput, EventInput, RevisionDataRequest, InstancesInput, CloudEventInput])
   .meta({ id: "PredictRequest" });
 
 /** The fields KI requires, in the order of LiftWing's error message. */
@@ -325,6 +354,7 @@ export const COMPONENTS: z.ZodType[] = [
   RevisionDataInput,
   RevisionDataRequest,
   InstancesInput,
+  CloudEventInput,
   PredictRequest,
   PredictResponse,
   ItemError,
