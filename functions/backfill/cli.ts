@@ -31,7 +31,7 @@ interface CliProgressModule {
   Presets: { shades_classic: unknown };
 }
 
-export interface ProgressReporter {
+interface ProgressReporter {
   update(p: ProgressSnapshot): void;
   stop(): void;
 }
@@ -40,7 +40,7 @@ export interface ProgressReporter {
  * A cli-progress bar with rate and ETA on a TTY; otherwise a log line every `intervalMs`
  * (`backfill: 12345 done, 67 skipped, 450.2/s, 34.5%, ETA 1h02m`).
  */
-export function progressReporter(options: {
+function progressReporter(options: {
   tty: boolean;
   log: (line: string) => void;
   intervalMs?: number;
@@ -102,7 +102,7 @@ export function progressReporter(options: {
 const DUMP_RE = /\.xml(\.gz|\.bz2)?$/i;
 
 /** The default checkpoint file of a source: `<data-dir>/backfill/<name>.checkpoint.json`. */
-export function defaultCheckpointPath(dataDir: string, source: BackfillSource): string {
+function defaultCheckpointPath(dataDir: string, source: BackfillSource): string {
   let name: string;
   if (source.kind === "api") name = `${source.wiki}-${source.from}-${source.to}`.replace(/[^\w.-]+/g, "_");
   else {
@@ -112,7 +112,7 @@ export function defaultCheckpointPath(dataDir: string, source: BackfillSource): 
   return join(dataDir, "backfill", `${name}.checkpoint.json`);
 }
 
-export interface BackfillCliOptions {
+interface BackfillCliOptions {
   userAgent?: string;
   precision?: "fp32" | "int8";
   featurizerThreads?: number;
@@ -146,7 +146,7 @@ export interface BackfillCliOptions {
   logInterval: number;
 }
 
-export function sourceOf(file: string | undefined, o: BackfillCliOptions): BackfillSource {
+function sourceOf(file: string | undefined, o: BackfillCliOptions): BackfillSource {
   if (file && DUMP_RE.test(file)) return { kind: "dump", path: file, wiki: o.wiki, from: o.from, to: o.to };
   if (file) {
     if (o.wiki || o.from || o.to)
@@ -176,7 +176,7 @@ function summary(r: BackfillReport): string {
 }
 
 /** Runs the command; returns the exit code (0 complete, 130 interrupted, 1 error). */
-export async function backfillCommand(
+async function backfillCommand(
   file: string | undefined,
   o: BackfillCliOptions,
   io: { log: (l: string) => void; signal?: AbortSignal; tty?: boolean } = { log: (l) => console.error(l) },

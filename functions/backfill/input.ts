@@ -9,9 +9,9 @@ import { spawn } from "node:child_process";
 import { createReadStream, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 
-export type Compression = "none" | "gzip" | "bzip2";
+type Compression = "none" | "gzip" | "bzip2";
 
-export function compressionOf(path: string): Compression {
+function compressionOf(path: string): Compression {
   if (/\.gz$/i.test(path)) return "gzip";
   if (/\.bz2$/i.test(path)) return "bzip2";
   return "none";

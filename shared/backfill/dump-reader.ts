@@ -85,7 +85,7 @@ export class DumpFormatError extends Error {
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
 /** Decodes XML character and entity references. */
-export function decodeXmlEntities(s: string): string {
+function decodeXmlEntities(s: string): string {
   if (!s.includes("&")) return s;
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (m, ref: string) => {
     if (ref[0] === "#") {

@@ -33,7 +33,7 @@ export interface ApiPage {
   invalid?: boolean;
   revisions?: ApiRevision[];
 }
-export interface ApiUser {
+interface ApiUser {
   userid?: number;
   name?: string;
   missing?: boolean;
