@@ -8,6 +8,7 @@ import { startApiServer, type ApiServer } from "../functions/api/node.ts";
 import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { optimize, parseOptimization } from "../shared/model/statistics.ts";
+import { ResponseRecorder } from "./api-responses.ts";
 
 let mw: MwFixtureServer;
 let stack: Runtime;
@@ -30,9 +31,12 @@ afterAll(async () => {
   await mw?.close();
 });
 
+/** Every answer, checked against /openapi.json by the last test. */
+const recorder = new ResponseRecorder();
+
 const get = async (path: string) => {
-  const r = await fetch(api.url + path);
-  return { status: r.status, json: (await r.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { res: r, text } = await recorder.fetch(api.url + path);
+  return { status: r.status, json: JSON.parse(text) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 };
 
 describe("ORES model_info", () => {
@@ -138,5 +142,13 @@ describe("LiftWing-side statistics", () => {
     expect(q.status).toBe(400);
     expect(q.json.error).toMatch(/does not match/);
     expect((await get(`/v1/models/other/statistics`)).status).toBe(404);
+  });
+});
+
+describe("the served OpenAPI document", () => {
+  it("describes every answer of the model-info tests", async () => {
+    const doc = await (await fetch(`${api.url}/openapi.json`)).json();
+    expect(recorder.responses.length).toBeGreaterThan(10);
+    expect(recorder.problems(doc)).toEqual([]);
   });
 });
