@@ -241,6 +241,39 @@ describe("per-revision errors", () => {
     );
   });
 
+  it("gives revision metadata without content by id, with the deletion flags", async () => {
+    const c = new MediaWikiClient({ apiBase: own.apiBase });
+    const names = ["ok", "archived", "texthidden", "userhidden", "suppressed", "commenthidden"];
+    const got = await c.getRevisionSummaries(resolveWiki("nl"), [...names.map((n) => ids[n]), 987654321]);
+    expect([...got.keys()].sort()).toEqual(
+      names
+        .filter((n) => n !== "archived")
+        .map((n) => ids[n])
+        .sort(),
+    );
+    const flags = (n: string) => {
+      const r = got.get(ids[n])!;
+      return [r.userHidden, r.commentHidden, r.suppressed];
+    };
+    expect(flags("ok")).toEqual([false, false, false]);
+    // A hidden text shows only where content is asked for (getRevisions reports it).
+    expect(flags("texthidden")).toEqual([false, false, false]);
+    expect(flags("userhidden")).toEqual([true, false, false]);
+    expect(flags("suppressed")).toEqual([true, false, true]);
+    expect(flags("commenthidden")).toEqual([false, true, false]);
+    const stored = own.store.revision("nl", ids.ok)!;
+    expect(got.get(ids.ok)).toMatchObject({
+      revId: ids.ok,
+      parentId: ids["ok:parent"],
+      pageId: stored.pageId,
+      bytes: utf8Length("ok v2 é"),
+      userId: ids["user:admin"],
+      anonymous: false,
+    });
+    const call = own.requests.findLast((r) => r.params.prop === "revisions")!;
+    expect(call.params.rvprop).not.toContain("content");
+  });
+
   it("calls the error hook once per failed revision", async () => {
     const seen: string[] = [];
     const c = new MediaWikiClient({

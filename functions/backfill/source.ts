@@ -88,9 +88,9 @@ export function compileBackfillFilter(o: BackfillOptions, namespaces: number[]):
   });
 }
 
-/** Text, user or the whole revision hidden by revision deletion: nothing to score. */
+/** Editor hidden or revision suppressed (seen without content): nothing to score. */
 export function isDeleted(r: RevisionSummary): boolean {
-  return r.userHidden || r.textHidden || r.suppressed;
+  return r.userHidden || r.suppressed;
 }
 
 /** The facts of a revision known from `list=allrevisions` / `prop=revisions` (file and API sources). */

@@ -5,7 +5,7 @@
  * build their page_change events from these.
  */
 import type { ResolvedWiki } from "../wikis/wikis.ts";
-import { textHidden, type ApiPage, type ApiRevision } from "./api-json.ts";
+import type { ApiPage, ApiRevision } from "./api-json.ts";
 import { chunk, type CallOptions, type MediaWikiTransport } from "./transport.ts";
 
 /** `arvprop` / `rvprop` of the metadata queries (no content). */
@@ -26,10 +26,12 @@ export interface RevisionSummary {
   minor: boolean;
   tags: string[];
   comment?: string;
-  /** Hidden by revision deletion (user, comment or text, per the flags MediaWiki returned). */
+  /**
+   * Hidden by revision deletion, per the flags MediaWiki returns without content: user and comment
+   * (a hidden text shows only where content is asked for: `getRevisions` reports it).
+   */
   userHidden: boolean;
   commentHidden: boolean;
-  textHidden: boolean;
   suppressed: boolean;
 }
 
@@ -80,7 +82,6 @@ function toSummary(rev: ApiRevision, page: ApiPage): RevisionSummary {
     comment: rev.comment,
     userHidden: Boolean(rev.userhidden),
     commentHidden: Boolean(rev.commenthidden),
-    textHidden: textHidden(rev),
     suppressed: Boolean(rev.suppressed),
   };
 }
