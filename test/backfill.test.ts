@@ -11,7 +11,12 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
-import { readParityFile, PARITY_FILES, type SeededEdit } from "../standins/mediawiki-fixture/store.ts";
+import {
+  MwFixtureStore,
+  readParityFile,
+  PARITY_FILES,
+  type SeededEdit,
+} from "../standins/mediawiki-fixture/store.ts";
 import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
 import { MediaWikiClient } from "../shared/mediawiki/client.ts";
@@ -397,6 +402,32 @@ describe("backfill from a list file into the embedded queue", () => {
     expect(r.completed).toBe(true);
     expectExactly(await drain(queue), expected);
     await queue.close();
+  });
+
+  it("a revision the queue refuses for what it is fails alone; the others are enqueued", async () => {
+    const store = new MwFixtureStore();
+    // A 300 000-character comment makes a page_change event over the queue's 262 144-byte limit.
+    const big = store.addEdit("en", { title: "Big", prev: "a", curr: "b", comment: "c".repeat(300_000) });
+    const small = store.addEdit("en", { title: "Small", prev: "a", curr: "b" });
+    const own = await startMwFixtureServer({ port: 0, store });
+    const queue = new EmbeddedQueue({ path: ":memory:" });
+    try {
+      const path = join(dir, "refused.csv");
+      writeFileSync(path, `enwiki,${big.revision.revId}\nenwiki,${small.revision.revId}\n`);
+      const r = await runBackfill({
+        source: { kind: "file", path },
+        queue,
+        client: new MediaWikiClient({ apiBase: own.apiBase, retries: 0 }),
+        log: () => {},
+      });
+      expect(r.completed).toBe(true);
+      expect(r.counters.done).toBe(1);
+      expect(Object.values(r.counters.failed).reduce((a, b) => a + b, 0)).toBe(1);
+      expect((await drain(queue)).map((m) => m.rev_id)).toEqual([small.revision.revId]);
+    } finally {
+      await queue.close();
+      await own.close();
+    }
   });
 
   it("reports unreadable input with line numbers", async () => {
