@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   CANONICAL_CODES,
   CANONICAL_WIKIS,
-  HOST_REWRITES,
-  LIFTWING_HOST_REWRITES,
   WikiValidationError,
   hostForCode,
   resolveWiki,
@@ -32,11 +30,12 @@ describe("canonical wikis", () => {
     }
   });
 
-  it("derives every host from the rewrites, matching the real domain (vro and rup fixed)", () => {
+  it("takes every host from the table (vro and rup, which LiftWing's rewrites miss, included)", () => {
     for (const w of CANONICAL_WIKIS) expect(hostForCode(w.code)).toBe(w.domain);
-    expect(HOST_REWRITES.vro).toBe("fiu-vro");
-    expect(HOST_REWRITES.rup).toBe("roa-rup");
-    expect(LIFTWING_HOST_REWRITES.vro).toBeUndefined();
+    expect(hostForCode("vro")).toBe("fiu-vro.wikipedia.org");
+    expect(hostForCode("rup")).toBe("roa-rup.wikipedia.org");
+    expect(hostForCode("test")).toBe("test.wikipedia.org");
+    expect(() => hostForCode("evil.example.com/")).toThrow(/not a canonical/);
   });
 });
 

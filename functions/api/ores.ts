@@ -5,7 +5,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { RevisionOutcome, ScoreError } from "../../shared/scoring/service.ts";
-import { CANONICAL_WIKIS, TEST_WIKI } from "../../shared/wikis/wikis.ts";
+import { codeForWikiId } from "../../shared/wikis/wikis.ts";
 import type { ApiContext, Env, Json } from "./context.ts";
 import { deadlineOf, withDeadline } from "./deadline.ts";
 import { NO_OUTCOME, oresError, oresRevisionError, type Answer } from "./errors.ts";
@@ -15,11 +15,6 @@ import { ModelInfoError, parseModelInfo, selectModelInfo } from "../../shared/mo
 
 export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
   const { service, manifest, config, metrics, model, version, supportedWikis } = ctx;
-  /** ORES `wiki` (a dbname) → lang: real dbnames (alswiki → gsw), LiftWing's lang+"wiki" (gswwiki), testwiki. */
-  const dbToLang = new Map<string, string>();
-  for (const w of CANONICAL_WIKIS) dbToLang.set(`${w.code}wiki`, w.code);
-  for (const w of CANONICAL_WIKIS) dbToLang.set(w.dbName, w.code);
-  dbToLang.set(`${TEST_WIKI}wiki`, TEST_WIKI);
 
   /**
    * The `models` entry of a wiki: `{version}`, or the fields that `model_info=` asks for (ORES'
@@ -44,7 +39,7 @@ export function registerOresRoutes(app: Hono<Env>, ctx: ApiContext): void {
   }
 
   function oresLang(wiki: string): { lang: string; supported: boolean } {
-    const lang = dbToLang.get(wiki);
+    const lang = codeForWikiId(wiki);
     if (lang === undefined) throw oresError(404, "not found", `No scorers available for ${wiki}`);
     const supported = supportedWikis.has(lang);
     if (!supported && config.strictLanguages)

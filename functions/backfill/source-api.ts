@@ -5,11 +5,8 @@
  * filtered like ingest when read (so a dry run counts what would be enqueued), then each unit
  * fetches its editors' groups and is enqueued.
  */
-import {
-  resolveWikiId,
-  synthesizePageChange,
-  type RevisionFacts,
-} from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";
 import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";
 import { bump, emptyCounters, type ApiPosition } from "./checkpoint.ts";

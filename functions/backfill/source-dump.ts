@@ -7,11 +7,8 @@
  * sent by dump-emit.ts. Revisions are filtered like ingest (the page's redirect flag from the dump),
  * then by what only a dump can tell (time range, deleted text, parent not in the dump).
  */
-import {
-  resolveWikiId,
-  synthesizePageChange,
-  type RevisionFacts,
-} from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { readDump, type DumpItem } from "../../shared/backfill/dump-reader.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";

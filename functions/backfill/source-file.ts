@@ -6,11 +6,8 @@
  * ingest, and enqueues them.
  */
 import { statSync } from "node:fs";
-import {
-  resolveWikiId,
-  synthesizePageChange,
-  type RevisionFacts,
-} from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { parseListLine } from "../../shared/backfill/list-line.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";
 import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";

@@ -1,31 +1,10 @@
 /**
- * Runtime-agnostic parts of `revrisk backfill` (functions/backfill/) about revisions: wiki-id
- * resolution and the page_change events synthesized from what a backfill knows about a revision.
+ * Runtime-agnostic parts of `revrisk backfill` (functions/backfill/) about revisions: the page_change events synthesized from what a backfill knows about a revision.
  * The other jobs have their own files here: recent-keys.ts (seen-set), ordered-commit.ts
  * (checkpoint-exact pipeline), progress.ts, list-line.ts (list file rows), dump-reader.ts.
  */
 import { synthesizePageChange as synthesize } from "../events/synthesize-page-change.ts";
-import { CANONICAL_WIKIS, resolveWiki, type ResolvedWiki } from "../wikis/wikis.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Wikis
-// ---------------------------------------------------------------------------------------------
-
-const byDbName = new Map(CANONICAL_WIKIS.map((w) => [w.dbName, w.code]));
-
-/**
- * Resolves a wiki given as a database name ("enwiki", "alswiki", "testwiki") or a language code
- * ("en", "gsw", "test"). Throws WikiValidationError for unknown wikis.
- */
-export function resolveWikiId(wiki: string): ResolvedWiki {
-  const w = wiki.trim();
-  if (w === "testwiki") return resolveWiki("test");
-  if (w.endsWith("wiki")) {
-    const code = byDbName.get(w) ?? w.slice(0, -4).replaceAll("_", "-");
-    return resolveWiki(code);
-  }
-  return resolveWiki(w);
-}
+import type { ResolvedWiki } from "../wikis/wikis.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Synthesized page_change events

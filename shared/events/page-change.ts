@@ -7,6 +7,7 @@
  * load), so unknown fields pass through untouched and only the fields revrisk reads are checked.
  */
 import { z } from "zod";
+import { codeForDbName, dbNameForCode } from "../wikis/wikis.ts";
 
 const nonNegInt = z.number().int().min(0);
 
@@ -163,7 +164,7 @@ export interface CompiledFilter {
 export function compileFilter(config: FilterConfig | CompiledFilter): CompiledFilter {
   if ("wikiIds" in config) return config;
   return {
-    wikiIds: new Set(config.wikis.map((w) => (w.endsWith("wiki") ? w : `${w.replaceAll("-", "_")}wiki`))),
+    wikiIds: new Set(config.wikis.map(filterDbName)),
     allowTestwiki: config.allowTestwiki ?? false,
     namespaces: new Set(config.namespaces ?? [0]),
     kinds: new Set(config.kinds ?? ["edit", "create", "move"]),
@@ -174,9 +175,11 @@ export function compileFilter(config: FilterConfig | CompiledFilter): CompiledFi
   };
 }
 
-/** "enwiki" → "en", "zh_yuewiki" → "zh-yue". */
-export function langOfWiki(wikiId: string): string {
-  return wikiId.replace(/wiki$/, "").replaceAll("_", "-");
+/** A filter's wiki (a code such as "gsw", or a database name such as "alswiki") as its database name. */
+function filterDbName(w: string): string {
+  const db = w.endsWith("wiki") ? (codeForDbName(w) === undefined ? undefined : w) : dbNameForCode(w);
+  if (db === undefined) throw new Error(`filter: ${JSON.stringify(w)} is not a canonical Wikipedia`);
+  return db;
 }
 
 /** Decides whether a (validated) page_change event is scored. Reasons are checked in SKIP_REASONS order. */
@@ -195,5 +198,5 @@ export function classify(event: PageChangeEvent, config: FilterConfig | Compiled
   if (c.dropRedirects && event.page.is_redirect !== false) return { accept: false, reason: "redirect" };
   const parentId = event.revision.rev_parent_id ?? 0;
   if (c.dropPageCreations && parentId === 0) return { accept: false, reason: "page_creation" };
-  return { accept: true, wiki, lang: langOfWiki(wiki), revId: event.revision.rev_id, parentId };
+  return { accept: true, wiki, lang: codeForDbName(wiki)!, revId: event.revision.rev_id, parentId };
 }

@@ -14,7 +14,7 @@ import { Batcher, type ItemOutcome } from "../scoring/batcher.ts";
 import type { QueueMessage, ReceivedMessage } from "../queue/queue.ts";
 import type { RevisionScore } from "../model/revertrisk-model.ts";
 import type { ScoringService } from "../scoring/service.ts";
-import { CANONICAL_WIKIS } from "../wikis/wikis.ts";
+import { codeForDbName } from "../wikis/wikis.ts";
 
 export type BuildResult = { ok: true; event: Record<string, unknown> } | { ok: false; skip: string };
 
@@ -42,20 +42,6 @@ export interface MessageHandlerDeps {
 }
 
 export type MessageResult = "acked" | "dead_lettered" | "retry";
-
-const CODE_OF_DB = new Map(CANONICAL_WIKIS.map((w) => [w.dbName, w.code]));
-
-/**
- * Language code of a Wikipedia database name, through the canonical list ("alswiki" → "gsw"),
- * else by the naming rule ("enwiki" → "en", "zh_yuewiki" → "zh-yue").
- */
-export function langOfWiki(wiki: string): string {
-  const known = CODE_OF_DB.get(wiki);
-  if (known) return known;
-  const m = /^(.+)wiki$/.exec(wiki);
-  if (!m) throw new Error(`not a Wikipedia database name: ${wiki}`);
-  return m[1]!.replace(/_/g, "-");
-}
 
 export class MessageHandler {
   private readonly deps: MessageHandlerDeps;
@@ -113,7 +99,9 @@ export class MessageHandler {
     const body: QueueMessage = message.body;
     let lang: string;
     try {
-      lang = langOfWiki(body.wiki);
+      const code = codeForDbName(body.wiki);
+      if (code === undefined) throw new Error(`not the database name of a canonical Wikipedia: ${body.wiki}`);
+      lang = code;
     } catch (err) {
       await this.deps.deadLetter(message, `malformed: ${(err as Error).message}`);
       this.deps.count?.("dead_lettered", "malformed");

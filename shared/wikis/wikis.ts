@@ -1,11 +1,17 @@
 /**
- * Wikipedia language codes, host selection and `lang` validation (rrml.md §3.3 checks 5–7, §3.5).
+ * The one wiki table: Wikipedia language code ↔ database name ↔ host, and LiftWing's `lang`
+ * validation. Every question about a wiki (which code is `alswiki`, which host serves `gsw`, which
+ * database name a filter on `yue` matches) is answered here, from the table alone.
  *
- * - The canonical set is data (`data/wikis.json`, derived from LiftWing's `wikis.tsv`, see its notice):
- *   342 codes of open, public, publicly editable Wikipedias.
- * - The MediaWiki host is derived only from that allow-list (plus `test`), never from user input:
- *   `rewrite(lang) + ".wikipedia.org"` with LiftWing's rewrites and two fixes (`vro`→`fiu-vro`,
- *   `rup`→`roa-rup`, rrml.md §12 quirk 4).
+ * - The table is data (`wikis.json`, derived from LiftWing's `wikis.tsv`, see its notice): 342 rows
+ *   `[language_code, database_code, domain_name]` of open, public, publicly editable Wikipedias.
+ *   Codes and database names differ for eight wikis (gsw ↔ alswiki, yue ↔ zh_yuewiki, be-tarask ↔
+ *   be_x_oldwiki, vro ↔ fiu_vrowiki, …): never derive one from the other by a naming rule.
+ * - The MediaWiki host is the table's domain (plus test.wikipedia.org), never anything from user
+ *   input. LiftWing rewrites six codes to hosts and misses `vro` and `rup` (their hosts are
+ *   fiu-vro / roa-rup); the table has the real domains.
+ * - LiftWing's answers carry `wiki_db = lang + "wiki"` (e.g. "gswwiki"), which is not a database
+ *   name; `ResolvedWiki.wikiDb` reproduces it, `dbName` is the real one (docs/mediawiki.md).
  * - Runtime-agnostic: no Node APIs.
  */
 import wikisData from "./wikis.json" with { type: "json" };
@@ -28,40 +34,48 @@ export const CANONICAL_WIKIS: readonly CanonicalWiki[] = Object.freeze(
 );
 
 const byCode = new Map<string, CanonicalWiki>(CANONICAL_WIKIS.map((w) => [w.code, w]));
+const byDbName = new Map<string, CanonicalWiki>(CANONICAL_WIKIS.map((w) => [w.dbName, w]));
+const byDomain = new Map<string, CanonicalWiki>(CANONICAL_WIKIS.map((w) => [w.domain, w]));
 
 /** The canonical Wikipedia language codes (342). */
 export const CANONICAL_CODES: ReadonlySet<string> = new Set(byCode.keys());
 
-/** LiftWing's `mw_host_replace` (python/config.yaml). */
-export const LIFTWING_HOST_REWRITES: Readonly<Record<string, string>> = Object.freeze({
-  "be-x-old": "be-tarask",
-  yue: "zh-yue",
-  gsw: "als",
-  sgs: "bat-smg",
-  nan: "zh-min-nan",
-  lzh: "zh-classical",
-});
-
-/**
- * Host rewrites used by revrisk: LiftWing's plus the fixes for `vro` and `rup`, whose domains are
- * `fiu-vro` and `roa-rup` (LiftWing resolves them to hosts that do not exist, rrml.md §12 quirk 4).
- */
-export const HOST_REWRITES: Readonly<Record<string, string>> = Object.freeze({
-  ...LIFTWING_HOST_REWRITES,
-  vro: "fiu-vro",
-  rup: "roa-rup",
-});
-
 /** The `lang` LiftWing accepts outside the canonical set: validated as `en`, served from test.wikipedia.org. */
 export const TEST_WIKI = "test";
+const TEST_DB = "testwiki";
+const TEST_HOST = "test.wikipedia.org";
 
 export function isCanonicalWiki(lang: string): boolean {
   return byCode.has(lang);
 }
 
-/** Host for an already validated code: `rewrite(lang) + ".wikipedia.org"`. */
+/** Host of a canonical code (or `test`), from the table; throws for anything else. */
 export function hostForCode(lang: string): string {
-  return `${Object.hasOwn(HOST_REWRITES, lang) ? HOST_REWRITES[lang] : lang}.wikipedia.org`;
+  if (lang === TEST_WIKI) return TEST_HOST;
+  const w = byCode.get(lang);
+  if (!w) throw new Error(`not a canonical Wikipedia language code: ${JSON.stringify(lang)}`);
+  return w.domain;
+}
+
+/** The code of a real database name ("alswiki" → "gsw", "testwiki" → "test"), else undefined. */
+export function codeForDbName(dbName: string): string | undefined {
+  return dbName === TEST_DB ? TEST_WIKI : byDbName.get(dbName)?.code;
+}
+
+/** The real database name of a code ("gsw" → "alswiki", "test" → "testwiki"), else undefined. */
+export function dbNameForCode(code: string): string | undefined {
+  return code === TEST_WIKI ? TEST_DB : byCode.get(code)?.dbName;
+}
+
+/**
+ * The code of a wiki id as clients send it: a real database name, or LiftWing's `lang + "wiki"`
+ * (`wiki_db` in its answers, e.g. "gswwiki", which ORES clients fed back may use); else undefined.
+ */
+export function codeForWikiId(id: string): string | undefined {
+  const real = codeForDbName(id);
+  if (real !== undefined) return real;
+  const code = id.endsWith("wiki") ? id.slice(0, -4) : "";
+  return byCode.has(code) ? code : undefined;
 }
 
 /** What a validated `lang` resolves to. */
@@ -163,15 +177,32 @@ export function resolveWiki(lang: unknown, options: ResolveWikiOptions = {}): Re
       "detail",
     );
   }
-  const host = lang === TEST_WIKI ? "test.wikipedia.org" : hostForCode(lang);
   return {
     lang,
     validatedAs,
-    host,
+    host: hostForCode(lang),
     wikiDb: `${lang}wiki`,
-    dbName: lang === TEST_WIKI ? "testwiki" : byCode.get(lang)!.dbName,
+    dbName: dbNameForCode(lang)!,
     supported,
   };
+}
+
+/**
+ * A wiki given as a database name ("enwiki", "alswiki", "testwiki") or a language code ("en",
+ * "gsw", "test"), resolved through the table. Throws WikiValidationError for anything else.
+ */
+export function resolveWikiId(wiki: string): ResolvedWiki {
+  const w = wiki.trim();
+  if (!w.endsWith("wiki")) return resolveWiki(w);
+  const code = codeForDbName(w);
+  if (code === undefined)
+    throw new WikiValidationError(
+      "non_canonical",
+      w,
+      `wiki '${w}' is not the database name of a canonical Wikipedia`,
+      "detail",
+    );
+  return resolveWiki(code, { checkSuffix: false });
 }
 
 /** Like `resolveWiki`, but returns the error instead of throwing it. */
@@ -190,8 +221,8 @@ export function tryResolveWiki(
 /** The canonical wiki whose domain is `host` (e.g. "als.wikipedia.org" → gsw), or undefined. */
 export function wikiForHost(host: string): ResolvedWiki | undefined {
   const h = host.toLowerCase().replace(/:\d+$/, "");
-  if (h === "test.wikipedia.org") return resolveWiki(TEST_WIKI);
-  const hit = CANONICAL_WIKIS.find((w) => hostForCode(w.code) === h);
+  if (h === TEST_HOST) return resolveWiki(TEST_WIKI);
+  const hit = byDomain.get(h);
   return hit ? resolveWiki(hit.code) : undefined;
 }
 
