@@ -5,6 +5,7 @@
  */
 import type { Json } from "./context.ts";
 import { error, MSG } from "./errors.ts";
+import { MAX_JSON_DEPTH, tooDeep } from "../../shared/events/json-depth.ts";
 
 /** The body's bytes; 413 once more than `max` bytes are declared or received. */
 export async function readBody(req: Request, max: number): Promise<Uint8Array> {
@@ -86,6 +87,10 @@ export function decodeInput(bytes: Uint8Array, headers: Headers): Json {
   }
   if (kserveParses && !binaryEvent && isStructuredCloudEvent(value)) value = value.data;
   if (!isObject(value)) throw error(400, MSG.notJsonDict);
+  // Echoing or validating a value nested thousands deep overflows the stack (a 500): refuse it.
+  const deep = tooDeep(value);
+  if (deep !== undefined)
+    throw error(400, `The request body is nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep}).`);
   return value;
 }
 

@@ -4,7 +4,7 @@
  * runs. Without them an incomplete request line or body holds a connection for Node's defaults
  * (60 s headers / 300 s request, checked every 30 s), and an over-long URL gets 431 with an empty body.
  */
-import type { Server, ServerOptions } from "node:http";
+import type { Server, ServerOptions, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 export interface HttpLimits {
@@ -32,19 +32,33 @@ export function httpServerOptions(limits: HttpLimits = {}): ServerOptions {
   };
 }
 
+/** How long a refused client may go on sending (its body) before the connection is cut. */
+const LINGER_MS = 2000;
+
 function answer(socket: Socket, status: number, reason: string, error: string): void {
   const body = JSON.stringify({ error });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  // Read and drop what the client still sends (e.g. the body after over-long headers): closing at
+  // once would reset the connection before a client still uploading could read the answer.
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 /** Answers what Node's parser refuses (timeouts, over-long headers, malformed requests) with a JSON message. */
 export function answerClientErrors(server: Server, limits: HttpLimits = {}): void {
   const o = httpServerOptions(limits);
+  // The answer in progress on each connection: once its headers are out, nothing else can be written.
+  const answering = new WeakMap<Socket, ServerResponse>();
+  server.on("request", (req, res: ServerResponse) => {
+    answering.set(req.socket, res);
+    res.once("finish", () => answering.delete(req.socket));
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
-    // A reset, or an answer already (partly) written on this connection: only closing is left (as Node does).
-    if (err.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
+    // A reset, or an answer already under way on this connection: only closing is left. (A keep-alive
+    // connection whose earlier answers are complete still gets one.)
+    if (err.code === "ECONNRESET" || !socket.writable || answering.get(socket)?.headersSent) {
       socket.destroy();
       return;
     }

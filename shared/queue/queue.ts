@@ -5,6 +5,7 @@
  * - `queue-embedded.ts`: a durable local queue in a SQLite WAL file (Node only, local default).
  * Runtime-agnostic (types and pure helpers only).
  */
+import { MAX_JSON_DEPTH, tooDeep } from "../events/json-depth.ts";
 
 /** Version 1 of the message body every backend carries (JSON). */
 export interface QueueMessageV1 {
@@ -101,11 +102,8 @@ export function decodeMessage(raw: string): QueueMessage {
  * the same limit so that an event is accepted or refused alike on both backends.
  */
 export const MAX_MESSAGE_BYTES = 262_144;
-/**
- * Deepest nesting of objects and arrays in a message. A page_change event nests about 5 levels;
- * JSON.stringify is recursive and overflows the stack at a few thousand, so bound it well below.
- */
-export const MAX_MESSAGE_DEPTH = 64;
+/** Deepest nesting of objects and arrays in a message's event (JSON.stringify is recursive). */
+export const MAX_MESSAGE_DEPTH = MAX_JSON_DEPTH;
 
 /**
  * Characters escaped as \\uXXXX in bodies (same JSON value): U+FFFE/U+FFFF, which SQS refuses, and
@@ -115,31 +113,14 @@ const SQS_ESCAPED = /[\uD800-\uDFFF\uFFFE\uFFFF]/g;
 
 export type EncodedMessage = { ok: true; body: string } | { ok: false; error: string };
 
-/** The path of the first value nested deeper than `max` levels, or undefined (iterative walk). */
-function tooDeep(value: unknown, max: number): string | undefined {
-  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 0, path: "" }];
-  while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
-    if (v === null || typeof v !== "object") continue;
-    if (depth >= max) return path || "(root)";
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
-    else
-      for (const [k, x] of Object.entries(v))
-        stack.push({ v: x, depth: depth + 1, path: path ? `${path}.${k}` : k });
-  }
-  return undefined;
-}
-
 /**
  * Encodes a message body, or says why the queue would refuse it (every time: a permanent error).
  * Errors name the path in the event and the limit, like the ingest validation errors ("a.b[0]: …").
  */
 export function encodeMessage(m: QueueMessage): EncodedMessage {
   const deep = tooDeep(m.event, MAX_MESSAGE_DEPTH);
-  if (deep !== undefined) {
-    const at = deep.length > 80 ? `${deep.slice(0, 80)}…` : deep;
-    return { ok: false, error: `${at}: nested deeper than ${MAX_MESSAGE_DEPTH} levels (the limit)` };
-  }
+  if (deep !== undefined)
+    return { ok: false, error: `${deep}: nested deeper than ${MAX_MESSAGE_DEPTH} levels (the limit)` };
   let body: string;
   try {
     body = JSON.stringify(m).replace(SQS_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
