@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "./helpers.ts";
-import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
+import { until, startOfflineRuntime } from "./helpers.ts";
+import type { Runtime } from "../functions/node/runtime.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { MediaWikiClient } from "../shared/mediawiki/client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
@@ -37,14 +37,7 @@ describe("backfill → queue → scorer → sink → SQL", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "revrisk-bf-e2e-"));
-    mw = await startMwFixtureServer({ port: 0 });
-    runtime = await createRuntime({
-      model: "models/fixture",
-      provider: "cpu",
-      mediawikiUrl: mw.apiBase,
-      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
-      featurizerThreads: 0,
-    });
+    ({ mw, runtime } = await startOfflineRuntime());
     ({ model, service, mediawiki: client } = runtime);
     sink = await startEventGateSink({ port: 0, dbPath: join(dir, "results.duckdb") });
     queue = new EmbeddedQueue({ path: join(dir, "queue.sqlite") });
@@ -152,9 +145,9 @@ describe("backfill → queue → scorer → sink → SQL", () => {
         service,
         client,
         sink: {
-          post: async (events) => {
+          publish: async (events) => {
             posted.push(...(events as Array<Record<string, any>>)); // eslint-disable-line @typescript-eslint/no-explicit-any
-            return { accepted: events.length, failed: [] };
+            return events.map(() => ({ status: "accepted" as const }));
           },
         },
         log: () => {},

@@ -637,9 +637,9 @@ describe("backfill from XML dumps, scored in-process into the EventGate sink", (
       const eg = new EventGateClient({ url: sink.eventsUrl });
       const controller = new AbortController();
       const recordingSink = {
-        post: async (events: readonly object[]) => {
+        publish: async (events: readonly object[]) => {
           posted.push(...(events as Array<Record<string, unknown>>));
-          const r = await eg.post(events);
+          const r = await eg.publish(events);
           if (posted.length >= 60) controller.abort();
           return r;
         },

@@ -1,5 +1,7 @@
 /** Small helpers shared by the end-to-end tests. */
 import type { Queue } from "../shared/queue/queue.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../functions/node/runtime.ts";
+import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 /** Polls `cond` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(
@@ -27,4 +29,24 @@ export async function drainRevIds(q: Queue): Promise<number[]> {
     }
   }
   return got.sort((a, b) => a - b);
+}
+
+/**
+ * The offline scoring stack of the tests: the MediaWiki fixture server and the one runtime builder
+ * (functions/node/runtime.ts) given its URL, on CPU, with fast MediaWiki retries and featurizing on
+ * the event loop unless `o` says otherwise. The caller closes `runtime`, then `mw`.
+ */
+export async function startOfflineRuntime(
+  o: Partial<RuntimeOptions> = {},
+): Promise<{ mw: MwFixtureServer; runtime: Runtime }> {
+  const mw = await startMwFixtureServer({ port: 0 });
+  const runtime = await createRuntime({
+    model: "models/fixture",
+    provider: "cpu",
+    mediawikiUrl: mw.apiBase,
+    mediawiki: { retries: 1, retryBaseDelayMs: 10 },
+    featurizerThreads: 0,
+    ...o,
+  });
+  return { mw, runtime };
 }

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
+import type { Runtime } from "../functions/node/runtime.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
-import { until } from "./helpers.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import { until, startOfflineRuntime } from "./helpers.ts";
 
 const PREDICT = "/v1/models/revertrisk-multilingual:predict";
 
@@ -81,15 +81,10 @@ describe("impatient clients (deadlines of 2–60 ms, client disconnects)", () =>
 
   beforeAll(async () => {
     process.on("unhandledRejection", record);
-    mw = await startMwFixtureServer({ port: 0 });
-    runtime = await createRuntime({
-      model: "models/fixture",
-      provider: "cpu",
-      mediawikiUrl: mw.apiBase,
-      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
+    ({ mw, runtime } = await startOfflineRuntime({
       // Worker threads: featurization is asynchronous, so a deadline can pass while it runs.
       featurizerThreads: 2,
-    });
+    }));
     api = await startApiServer({ service: runtime.service, metrics: runtime.metrics, port: 0 });
     revisions = mw.store
       .seeded()

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "./helpers.ts";
-import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
+import { until, startOfflineRuntime } from "./helpers.ts";
+import type { Runtime } from "../functions/node/runtime.ts";
 import { startIngestServer, type IngestServer } from "../functions/ingest/node.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
 import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../shared/pipeline/eventgate-client.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
@@ -49,14 +49,7 @@ describe("pipeline: ingest → SQS (fauxqs) → scorer → EventGate sink → Du
       credentials: sqs.credentials,
       region: "us-east-1",
     });
-    mw = await startMwFixtureServer({ port: 0 });
-    runtime = await createRuntime({
-      model: "models/fixture",
-      provider: "cpu",
-      mediawikiUrl: mw.apiBase,
-      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
-      featurizerThreads: 0,
-    });
+    ({ mw, runtime } = await startOfflineRuntime());
     ({ model, service } = runtime);
     sink = await startEventGateSink({ port: 0 });
     ingest = await startIngestServer({

@@ -4,9 +4,10 @@
  * the featurizer → the fixture model on onnxruntime-node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
+import { startOfflineRuntime } from "./helpers.ts";
+import type { Runtime } from "../functions/node/runtime.ts";
 import { startApiServer, type ApiServer } from "../functions/api/node.ts";
-import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
+import type { MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import type { SeededEdit } from "../standins/mediawiki-fixture/store.ts";
 import type { LoadedModel } from "../functions/node/model-loader.ts";
 import type { BatchingScoringService } from "../shared/scoring/service.ts";
@@ -22,16 +23,10 @@ describe("scoring service over the fixture MediaWiki server and the fixture mode
   let edits: SeededEdit[];
 
   beforeAll(async () => {
-    mw = await startMwFixtureServer({ port: 0 });
-    runtime = await createRuntime({
-      model: "models/fixture",
-      provider: "cpu",
-      mediawikiUrl: mw.apiBase,
-      mediawiki: { retries: 1, retryBaseDelayMs: 10 },
-      featurizerThreads: 0,
+    ({ mw, runtime } = await startOfflineRuntime({
       maxWaitMs: 20,
       fetchWaitMs: 20,
-    });
+    }));
     ({ model, service } = runtime);
     api = await startApiServer({ service, port: 0 });
     edits = mw.store.seeded().filter((e) => e.parentId > 0);

@@ -14,6 +14,7 @@ import { openQueue } from "../ingest/node.ts";
 import { common, envOption, parsePositiveInt } from "../node/options.ts";
 import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../node/runtime.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
 import { formatDuration, type ProgressSnapshot } from "../../shared/backfill/progress.ts";
 import { runBackfill, type BackfillReport, type BackfillSource } from "./run.ts";
@@ -221,6 +222,10 @@ async function backfillCommand(
           "--eventgate-url (or EVENTGATE_URL) is required for a dump: its revisions are scored here and the prediction events POSTed there",
         );
       const log = createLogger("backfill");
+      const sink = new EventGateClient({ url: o.eventgateUrl });
+      await checkEventGate(sink, { stream: o.eventgateStream, schemaVersion: o.schemaVersion }, (reason) =>
+        log.warn({ reason }, "EventGate unreachable at start-up"),
+      );
       const runtime = await createRuntime(runtimeOptions(o, log));
       closers.push(() => runtime.close());
       report = await runBackfill({
@@ -229,7 +234,7 @@ async function backfillCommand(
         client: runtime.mediawiki,
         userGroups: o.userGroups,
         tags: o.tags,
-        sink: new EventGateClient({ url: o.eventgateUrl }),
+        sink,
         predictionOptions: { stream: o.eventgateStream, schemaVersion: o.schemaVersion },
         featuresFile: o.withFeatures
           ? join(o.dataDir, "features", `${basename(checkpointPath, ".checkpoint.json")}.jsonl`)

@@ -256,6 +256,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillReport> {
     });
   } finally {
     save(true);
+    await src.close?.();
   }
   if (result.completed) {
     state.completed = true;

@@ -14,7 +14,7 @@ import { revKey } from "../../shared/backfill/recent-keys.ts";
 import type { RevisionData } from "../../shared/mediawiki/revision-data.ts";
 import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";
 import { bump, emptyCounters, type DumpPosition } from "./checkpoint.ts";
-import { emitPredictions, type ScoredRevision } from "./dump-emit.ts";
+import { DumpEmitter, type ScoredRevision } from "./dump-emit.ts";
 import { openDecompressed } from "./input.ts";
 import type { BackfillSource } from "./run.ts";
 import {
@@ -34,7 +34,12 @@ export function dumpSource(
   source: DumpSource,
   start: DumpPosition | null,
 ): Source<DumpRow> {
-  return { units: dumpUnits(ctx, source, start), process: (u, signal) => processDumpUnit(ctx, u, signal) };
+  const emitter = new DumpEmitter(ctx.o);
+  return {
+    units: dumpUnits(ctx, source, start),
+    process: (u, signal) => processDumpUnit(ctx, emitter, u, signal),
+    close: () => emitter.close(),
+  };
 }
 
 function dumpWiki(explicit: string | undefined, item: DumpItem, path: string): ResolvedWiki {
@@ -178,7 +183,12 @@ function dumpRevisionData(
   };
 }
 
-async function processDumpUnit(ctx: SourceContext, u: Unit<DumpRow>, signal: AbortSignal): Promise<void> {
+async function processDumpUnit(
+  ctx: SourceContext,
+  emitter: DumpEmitter,
+  u: Unit<DumpRow>,
+  signal: AbortSignal,
+): Promise<void> {
   if (!u.items.length) return;
   const o = ctx.o;
   const wiki = u.items[0]!.wiki;
@@ -203,5 +213,5 @@ async function processDumpUnit(ctx: SourceContext, u: Unit<DumpRow>, signal: Abo
     if (!out.ok) bump(u.counters.failed, out.error.code);
     else scored.push({ pageChange: dumpPageChange(u.items[i]!, data[i]!.userGroups), score: out.result });
   });
-  await emitPredictions(o, u.counters, scored);
+  await emitter.emit(u.counters, scored);
 }

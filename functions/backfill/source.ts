@@ -50,6 +50,8 @@ export interface SourceContext {
 export interface Source<T> {
   units: AsyncIterable<Unit<T>>;
   process(unit: Unit<T>, signal: AbortSignal): Promise<void>;
+  /** Releases what processing opened (the dump's publisher and feature file), once the run ends. */
+  close?(): Promise<void>;
 }
 
 export function parseTime(s: string, what: string): number {

@@ -45,7 +45,7 @@ export class EmbeddedQueue implements Queue {
   readonly path: string;
   private db: DatabaseSync;
   private vt: number;
-  private maxReceives: number;
+  private readonly receiveLimit: number;
   private now: () => number;
   private closed = false;
   private st: Record<string, StatementSync>;
@@ -53,7 +53,7 @@ export class EmbeddedQueue implements Queue {
   constructor(options: EmbeddedQueueOptions) {
     this.path = options.path;
     this.vt = options.visibilityTimeoutS ?? 30;
-    this.maxReceives = options.maxReceives ?? 5;
+    this.receiveLimit = options.maxReceives ?? 5;
     this.now = options.now ?? Date.now;
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
     this.db = new DatabaseSync(options.path, { timeout: 5000 });
@@ -143,7 +143,7 @@ export class EmbeddedQueue implements Queue {
     const now = this.now();
     return this.tx(() => {
       // Messages that were delivered maxReceives times and expired again go to the DLQ.
-      for (const r of this.st.expired!.all(now, this.maxReceives) as unknown as Row[]) {
+      for (const r of this.st.expired!.all(now, this.receiveLimit) as unknown as Row[]) {
         this.st.dead!.run(r.id, r.body, `max_receives_exceeded (${r.receive_count})`, r.receive_count, now);
         this.st.del!.run(r.seq);
       }
@@ -191,6 +191,10 @@ export class EmbeddedQueue implements Queue {
     const r = this.st.vis!.run(now + timeoutS * 1000, receiptHandle, now);
     if (r.changes === 0)
       throw new Error("changeVisibility: receipt handle is not in flight (expired or acked)");
+  }
+
+  async maxReceives(): Promise<number | undefined> {
+    return this.receiveLimit;
   }
 
   async depth(): Promise<QueueDepth> {

@@ -13,7 +13,7 @@ import { mediaWikiOptionsFromEnv, type MediaWikiClientOptions } from "../../shar
 import { createMetrics, type PromMetrics } from "./metrics.ts";
 import { setFatalShutdown } from "./process-guards.ts";
 import { loadModel, type LoadedModel } from "./model-loader.ts";
-import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
+import { Publisher } from "../../shared/pipeline/publisher.ts";
 import { BatchingScoringService } from "../../shared/scoring/service.ts";
 import type { Precision, Provider } from "../../shared/model/encoders.ts";
 import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
@@ -178,27 +178,29 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** The on-demand API's event emitter: builds the prediction event and POSTs it to EventGate. */
+/**
+ * The on-demand API's event emitter: the one Publisher (shared/pipeline/publisher.ts) over an
+ * EventGate client. A rejected or failed event rejects with EventGate's reason (the API reports it).
+ */
 export function eventEmitter(options: {
   eventgateUrl: string;
   stream?: string;
   schemaVersion?: string;
 }): EmitEvent {
-  const client = new EventGateClient({ url: options.eventgateUrl });
+  const eventgate = new EventGateClient({ url: options.eventgateUrl });
+  // The API scores with one model: its name and version come with the first score.
+  let publisher: Publisher | undefined;
   return async (pageChange, scored) => {
-    const built = buildPredictionEvent(
-      pageChange,
-      {
-        model_name: scored.modelName,
-        model_version: scored.modelVersion,
-        prediction: scored.prediction,
-        probability: scored.probabilities.true,
-      },
-      { stream: options.stream, schemaVersion: options.schemaVersion },
-    );
-    if (!built.ok) return { skipped: built.reason };
-    const r = await client.post([built.event]);
-    if (r.failed.length) throw new Error(`EventGate rejected the event: ${r.failed[0]!.reason}`);
+    publisher ??= new Publisher({
+      eventgate,
+      manifest: { model_name: scored.modelName, model_version: scored.modelVersion },
+      build: { stream: options.stream, schemaVersion: options.schemaVersion },
+      // One event per request: no waiting for companions.
+      postWaitMs: 0,
+    });
+    const r = await publisher.publish(pageChange, scored);
+    if (r.status === "skipped") return { skipped: r.reason };
+    if (r.status !== "published") throw new Error(`EventGate did not accept the event: ${r.reason}`);
   };
 }
 

@@ -9,6 +9,7 @@ import { openQueue } from "../ingest/node.ts";
 import { addRuntimeOptions, common, envOption, parsePositiveInt } from "../node/options.ts";
 import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../node/runtime.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 import { join } from "node:path";
 import { startMonitor } from "./monitor.ts";
 import { startScorerWorker, type ScorerWorker } from "./node.ts";
@@ -72,6 +73,12 @@ export function register(program: Command): void {
           "--eventgate-url (or EVENTGATE_URL) is required: the scorer publishes prediction events there",
         );
       }
+      const eventgate = new EventGateClient({ url: o.eventgateUrl });
+      await checkEventGate(
+        eventgate,
+        { stream: o.eventgateStream, schemaVersion: o.schemaVersion },
+        (reason) => log.warn({ reason }, "EventGate unreachable at start-up; events will be retried"),
+      );
       const runtime = await createRuntime(runtimeOptions(o, log));
       const queue = openQueue({
         queueUrl: o.queueUrl,
@@ -88,7 +95,7 @@ export function register(program: Command): void {
       const worker: ScorerWorker = startScorerWorker({
         service: runtime.service,
         queue,
-        eventgate: new EventGateClient({ url: o.eventgateUrl }),
+        eventgate,
         manifest: runtime.model.manifest,
         stream: o.eventgateStream,
         schemaVersion: o.schemaVersion,

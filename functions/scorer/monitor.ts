@@ -18,6 +18,9 @@ export interface ScorerStatus {
   rate: number;
   published: number;
   skipped: number;
+  /** Messages this process moved to the dead-letter queue (rejected events, last deliveries, malformed). */
+  deadLettered: number;
+  /** Messages whose outcome is final: published + skipped + deadLettered. */
   finished: number;
   updatedAt: string;
   pid: number;
@@ -29,6 +32,7 @@ export interface Monitor {
   readonly finished: number;
   readonly published: number;
   readonly skipped: number;
+  readonly deadLettered: number;
   stop(): void;
 }
 
@@ -44,6 +48,7 @@ export function startMonitor(o: {
   let finished = 0;
   let published = 0;
   let skipped = 0;
+  let deadLettered = 0;
   let rate = 0;
   let lastFinished = 0;
   let lastT = performance.now() / 1000;
@@ -79,6 +84,7 @@ export function startMonitor(o: {
         rate,
         published,
         skipped,
+        deadLettered,
         finished,
         updatedAt: new Date().toISOString(),
         pid: process.pid,
@@ -95,6 +101,7 @@ export function startMonitor(o: {
       finished++;
       if (outcome === "published") published++;
       if (outcome === "skipped") skipped++;
+      if (outcome === "dead_lettered") deadLettered++;
     },
     get finished() {
       return finished;
@@ -104,6 +111,9 @@ export function startMonitor(o: {
     },
     get skipped() {
       return skipped;
+    },
+    get deadLettered() {
+      return deadLettered;
     },
     stop: () => clearInterval(tick),
   };

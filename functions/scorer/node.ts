@@ -1,33 +1,28 @@
 /**
  * Container adapter of the scorer function (Node): consumes the queue with several pollers feeding
- * one MessageHandler (whose ScoringService batches across all of them), posts prediction events to
- * EventGate, and drains in-flight work on stop (SIGTERM).
+ * one MessageHandler (whose ScoringService batches across all of them), publishes prediction events
+ * through the one Publisher (shared/pipeline/publisher.ts), and drains in-flight work on stop (SIGTERM).
  *  - SQS: `sqs-consumer` Consumers (handleMessageBatch, visibility heartbeat), each handling up to
  *    10 messages per poll; the messages a handler returns are the ones acknowledged (per message).
- *  - Embedded queue: shared/poller.ts pollers with heartbeats; each message is acked when final.
+ *  - Embedded queue: shared/queue/poller.ts pollers with heartbeats; each message is acked when final.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Consumer } from "sqs-consumer";
 import type { Manifest } from "../../shared/model/bundle.ts";
 import type { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
-import {
-  MessageHandler,
-  type MessageResult,
-  type PostOutcome,
-} from "../../shared/pipeline/message-handler.ts";
+import { MessageHandler, type MessageResult } from "../../shared/pipeline/message-handler.ts";
+import { Publisher } from "../../shared/pipeline/publisher.ts";
 import { Poller } from "../../shared/queue/poller.ts";
-import { buildPredictionEvent } from "../../shared/events/prediction-event.ts";
 import { decodeMessage, type Queue, type ReceivedMessage } from "../../shared/queue/queue.ts";
 import type { SqsQueue } from "../../shared/queue/sqs-queue.ts";
-import type { RevisionScore } from "../../shared/model/revertrisk-model.ts";
 import type { ScoringService } from "../../shared/scoring/service.ts";
+import { featureWriter } from "../node/feature-writer.ts";
 
 export interface ScorerWorkerOptions {
   service: ScoringService;
   queue: Queue;
-  eventgate: Pick<EventGateClient, "post">;
+  eventgate: Pick<EventGateClient, "publish">;
   manifest: Pick<Manifest, "model_name" | "model_version">;
   stream?: string;
   schemaVersion?: string;
@@ -58,72 +53,23 @@ interface PollerLike {
   stop(): Promise<void>;
 }
 
-export function toPostOutcomes(
-  count: number,
-  failed: ReadonlyArray<{ index: number; status: "invalid" | "error"; reason: string }>,
-): PostOutcome[] {
-  const out: PostOutcome[] = Array.from({ length: count }, () => ({ ok: true as const }));
-  for (const f of failed) {
-    if (f.index >= 0 && f.index < count)
-      out[f.index] = { ok: false, invalid: f.status === "invalid", reason: f.reason };
-  }
-  // A failure EventGate reported without a position cannot be matched: retry every event then.
-  if (failed.some((f) => f.index < 0))
-    return out.map((o) => (o.ok ? { ok: false, invalid: false, reason: "unmatched EventGate failure" } : o));
-  return out;
-}
-
-/** Appends each published prediction's features as a JSON line (for Parquet export with features). */
-export function featureWriter(dir: string): {
-  write: (event: Record<string, unknown>, scored: RevisionScore) => void;
-  close: () => Promise<void>;
-} {
-  mkdirSync(dir, { recursive: true });
-  // One append stream per process: no synchronous file I/O on the scoring path.
-  const out = createWriteStream(join(dir, `${process.pid}.jsonl`), { flags: "a" });
-  out.on("error", (err) => console.error(`features file: ${err.message}`));
-  const write = (event: Record<string, unknown>, scored: RevisionScore) => {
-    const meta = event.meta as { id?: string } | undefined;
-    const pc = event.predicted_classification as { model_version?: string } | undefined;
-    const line = {
-      meta_id: meta?.id,
-      wiki_id: event.wiki_id,
-      rev_id: (event.revision as { rev_id?: number } | undefined)?.rev_id,
-      model_version: pc?.model_version,
-      features: scored.features,
-    };
-    out.write(JSON.stringify(line) + "\n");
-  };
-  return { write, close: () => new Promise<void>((resolve) => out.end(resolve)) };
-}
-
 export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
   const isSqs = o.queue.kind === "sqs";
   const visibilityTimeoutS = o.visibilityTimeoutS ?? 60;
-  const features = o.featuresDir ? featureWriter(o.featuresDir) : undefined;
+  const features = o.featuresDir ? featureWriter(join(o.featuresDir, `${process.pid}.jsonl`)) : undefined;
+  const publisher = new Publisher({
+    eventgate: o.eventgate,
+    manifest: o.manifest,
+    build: { stream: o.stream, schemaVersion: o.schemaVersion },
+    onPublished: features?.write,
+  });
   const handler = new MessageHandler({
     service: o.service,
-    buildEvent: (pageChange, scored) => {
-      const r = buildPredictionEvent(
-        pageChange,
-        {
-          model_name: o.manifest.model_name,
-          model_version: o.manifest.model_version,
-          prediction: scored.prediction,
-          probability: scored.probabilities.true,
-        },
-        { stream: o.stream, schemaVersion: o.schemaVersion },
-      );
-      return r.ok ? { ok: true, event: r.event } : { ok: false, skip: r.reason };
-    },
-    postEvents: async (events) => {
-      const r = await o.eventgate.post(events);
-      return toPostOutcomes(events.length, r.failed);
-    },
+    publisher,
     // SQS: sqs-consumer deletes the messages the batch handler returns; embedded: ack at once.
     ack: isSqs ? async () => {} : (m) => o.queue.ack(m.receiptHandle),
     deadLetter: (m, reason) => o.queue.sendToDlq(m.body, reason, m.receiptHandle),
-    onPublished: features?.write,
+    maxReceives: () => o.queue.maxReceives(),
     count: o.count,
     log: o.log,
   });
@@ -136,7 +82,9 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
         sqs: q.client,
         batchSize: 10,
         visibilityTimeout: visibilityTimeoutS,
-        heartbeatInterval: Math.max(1, Math.floor(visibilityTimeoutS / 3)),
+        // sqs-consumer wants the heartbeat strictly shorter than the visibility timeout (whole seconds).
+        heartbeatInterval:
+          visibilityTimeoutS > 1 ? Math.max(1, Math.floor(visibilityTimeoutS / 3)) : undefined,
         waitTimeSeconds: o.waitS ?? 20,
         pollingCompleteWaitTimeMs: 10 * 60_000,
         messageSystemAttributeNames: ["ApproximateReceiveCount"],
@@ -154,6 +102,10 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
                   m.ReceiptHandle,
                 );
                 o.count?.("dead_lettered", "malformed");
+                o.log?.("error", "message dead-lettered", {
+                  id: m.MessageId,
+                  reason: `malformed: ${(err as Error).message}`,
+                });
                 return;
               }
               const rm: ReceivedMessage = {
@@ -213,6 +165,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     async stop() {
       await setPollers(0);
       await handler.close();
+      await publisher.close();
       await features?.close();
     },
   };

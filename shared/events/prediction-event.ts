@@ -17,6 +17,11 @@ export const DEFAULT_PREDICTION_STREAM = "mediawiki.page_revert_risk_multilingua
 export const DEFAULT_PREDICTION_SCHEMA_VERSION = "1.1.0";
 export const PREDICTION_SCHEMA_TITLE = "mediawiki/page/prediction_classification_change";
 
+/** The `$schema` of prediction events of a schema version, e.g. "/mediawiki/page/prediction_classification_change/1.1.0". */
+export function predictionSchemaUri(version: string = DEFAULT_PREDICTION_SCHEMA_VERSION): string {
+  return `/${PREDICTION_SCHEMA_TITLE}/${version}`;
+}
+
 export interface PredictionInput {
   model_name: string;
   model_version: string;
@@ -171,7 +176,7 @@ export function buildPredictionEvent(
     if (typeof srcMeta[k] === "string") meta[k] = srcMeta[k];
 
   const event: Obj = {
-    $schema: `/${PREDICTION_SCHEMA_TITLE}/${version}`,
+    $schema: predictionSchemaUri(version),
     meta,
     dt: source.dt,
     changelog_kind: source.changelog_kind,

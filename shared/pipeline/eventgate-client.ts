@@ -1,8 +1,16 @@
 /**
  * EventGate client (runtime-agnostic, fetch-based): POSTs arrays of events to `/v1/events` and
  * reports, per event, which were accepted and why the others failed (EventGate's 201 / 202 / 207 /
- * 400 / 500 contract, eventgate.md §2). Timeouts per attempt; retries with exponential backoff on
- * network errors, timeouts and 5xx (p-retry), except a 500 whose failures are all missing schemas.
+ * 400 / 500 contract, docs/events.md). Timeouts per attempt; retries with exponential backoff on
+ * network errors, timeouts and 5xx (p-retry), except answers that a retry cannot change.
+ *
+ * It also owns the mapping from EventGate's answer to a per-event outcome ({@link EventGateClient.publish}):
+ *  - accepted (201, 202 hasty, the accepted part of a 207);
+ *  - rejected, final: the event is invalid for its schema, its schema cannot be loaded (an
+ *    unpublished `$schema` version), its stream is not configured for that schema, a field EventGate
+ *    needs is missing, or EventGate refused the request itself (4xx, body too large) — retrying
+ *    cannot help, so the caller dead-letters it at once with EventGate's message;
+ *  - retry: network errors, timeouts, 5xx without a final per-event reason (e.g. 503, Kafka errors).
  */
 import pRetry, { AbortError } from "p-retry";
 
@@ -46,15 +54,48 @@ export interface PostResult {
 export class EventGateError extends Error {
   readonly status?: number;
   readonly body?: string;
-  constructor(message: string, status?: number, body?: string) {
+  /** A retry cannot change the answer (EventGate refused the request itself). */
+  readonly final: boolean;
+  constructor(message: string, status?: number, body?: string, final = false) {
     super(message);
     this.name = "EventGateError";
     this.status = status;
     this.body = body;
+    this.final = final;
   }
 }
 
+/** One event's outcome of a POST: what the caller does with its message. */
+export type EventOutcome =
+  | { status: "accepted" }
+  /** Final: dead-letter with this reason (EventGate's own message). */
+  | { status: "rejected"; reason: string }
+  /** Transient: try again later. */
+  | { status: "retry"; reason: string };
+
+/**
+ * EventGate's error messages (status "error") that a retry cannot change: the schema cannot be
+ * loaded, the stream is not configured for the schema (production's stream rule), or a field
+ * EventGate extracts is missing. Any other error (e.g. producing to Kafka) is transient.
+ */
+const FINAL_ERRORS = [
+  /^Failed loading schema at /,
+  /is not allowed in stream/,
+  /were missing from event and could not be extracted/,
+  /^Event stream name cannot be extracted/,
+];
+
+/** Whether a per-event failure is final (invalid, or an error no retry can fix). */
+export function isFinalFailure(f: Pick<EventFailure, "status" | "reason">): boolean {
+  return f.status === "invalid" || FINAL_ERRORS.some((re) => re.test(f.reason));
+}
+
+/** EventGate's own 500 answers to a request it cannot read (body over max_body_size, not JSON): final. */
+const FINAL_REQUEST_ERRORS = new Set(["PayloadTooLargeError", "SyntaxError"]);
+
 interface EventGateBody {
+  title?: string;
+  detail?: string;
   invalid?: Array<{ status: string; event: unknown; context?: { errorsText?: string; message?: string } }>;
   error?: Array<{ status: string; event: unknown; context?: { errorsText?: string; message?: string } }>;
 }
@@ -153,7 +194,7 @@ export class EventGateClient {
         case 207:
         case 400: {
           if (res.status === 400 && !parsed)
-            throw new AbortError(new EventGateError(`EventGate 400 ${statusText}`, 400, text));
+            throw new AbortError(new EventGateError(`EventGate 400 ${statusText}`, 400, text, true));
           const failed = matchFailures(list, parsed ?? {});
           return result(list.length - failed.length, failed);
         }
@@ -161,14 +202,26 @@ export class EventGateClient {
           if (res.status >= 500) {
             const failed =
               parsed && (parsed.invalid || parsed.error) ? matchFailures(list, parsed) : undefined;
-            const permanent = failed?.every(
-              (f) => f.status === "invalid" || /^Failed loading schema/.test(f.reason),
-            );
-            if (failed && permanent) return result(list.length - failed.length, failed);
+            if (failed && failed.every(isFinalFailure)) return result(list.length - failed.length, failed);
+            if (parsed?.title && FINAL_REQUEST_ERRORS.has(parsed.title))
+              throw new AbortError(
+                new EventGateError(
+                  `EventGate refused the request: ${parsed.title}: ${parsed.detail ?? ""}`,
+                  res.status,
+                  text,
+                  true,
+                ),
+              );
             throw new RetryableStatus(res.status, statusText, text);
           }
+          // 408 and 429 say "later"; any other 4xx (404, 413, …) is the request's fault.
           throw new AbortError(
-            new EventGateError(`EventGate answered ${res.status} ${statusText}`, res.status, text),
+            new EventGateError(
+              `EventGate answered ${res.status} ${statusText}`,
+              res.status,
+              text,
+              res.status !== 408 && res.status !== 429,
+            ),
           );
       }
     };
@@ -191,4 +244,57 @@ export class EventGateClient {
       throw e;
     }
   }
+
+  /**
+   * Checks that EventGate can take events of a schema on a stream, without producing one: posts one
+   * probe event that names them but lacks every other required field. EventGate loads the schema
+   * and applies the stream rule before validating, so an unknown schema or stream answers its final
+   * error (→ `rejected`, with EventGate's message), and a known one answers "invalid" (→ `ok`).
+   * `unreachable`: no answer that tells (network, 5xx): the caller decides.
+   */
+  async probe(
+    schema: string,
+    stream: string,
+  ): Promise<{ status: "ok" } | { status: "rejected" | "unreachable"; reason: string }> {
+    const [o] = await new EventGateClient({ ...this.options, hasty: false }).publish([
+      { $schema: schema, meta: { stream } },
+    ]);
+    if (o!.status === "accepted") return { status: "ok" }; // an EventGate that does not validate at all
+    if (o!.status === "retry") return { status: "unreachable", reason: o!.reason };
+    return /^invalid: /.test(o!.reason) ? { status: "ok" } : { status: "rejected", reason: o!.reason };
+  }
+
+  /**
+   * Posts events and maps EventGate's answer to one outcome per event, in order (see the module
+   * comment). Never throws for EventGate's answers or transport failures.
+   */
+  async publish(events: readonly object[]): Promise<EventOutcome[]> {
+    let r: PostResult;
+    try {
+      r = await this.post(events);
+    } catch (e) {
+      if (!(e instanceof EventGateError)) throw e;
+      const o: EventOutcome = e.final
+        ? { status: "rejected", reason: e.message }
+        : { status: "retry", reason: e.message };
+      return events.map(() => o);
+    }
+    return outcomesOf(events.length, r.failed);
+  }
+}
+
+/** Per-event outcomes from a POST's failures; a failure EventGate reported without a position makes every unsettled event retry. */
+export function outcomesOf(count: number, failed: ReadonlyArray<EventFailure>): EventOutcome[] {
+  const out: EventOutcome[] = Array.from({ length: count }, () => ({ status: "accepted" as const }));
+  for (const f of failed) {
+    if (f.index >= 0 && f.index < count)
+      out[f.index] = isFinalFailure(f)
+        ? { status: "rejected", reason: `${f.status}: ${f.reason}` }
+        : { status: "retry", reason: `${f.status}: ${f.reason}` };
+  }
+  if (failed.some((f) => f.index < 0))
+    return out.map((o) =>
+      o.status === "accepted" ? { status: "retry", reason: "unmatched EventGate failure" } : o,
+    );
+  return out;
 }

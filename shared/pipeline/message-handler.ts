@@ -1,65 +1,48 @@
 /**
- * The event scorer's core (issue: event pipeline): turns received queue messages into prediction
+ * The queue scorer's message handling: turns received queue messages into published prediction
  * events. Messages from all pollers flow into the shared ScoringService (whose batchers form the
- * micro-batches), finished events are posted to EventGate in arrays, and each message is acknowledged
- * only once its outcome is final:
+ * micro-batches), each scored revision goes through the one Publisher (shared/pipeline/publisher.ts),
+ * and each message is acknowledged only once its outcome is final:
  *  - event accepted by EventGate → ack;
- *  - event rejected as invalid (400 / 207 invalid) → dead-letter queue with the reason;
- *  - revision unscorable (deleted, missing parent, …) or no performer → ack and count the reason;
+ *  - event rejected for good by EventGate (invalid, unknown schema or stream, …) → dead-letter queue
+ *    at once, with EventGate's message as the reason;
+ *  - revision unscorable (deleted, missing parent, …) or no event to build (no performer) → ack and
+ *    count the reason;
  *  - transient failure (MediaWiki, model, EventGate 5xx / timeout) → left for redelivery after the
- *    visibility timeout (SQS redrive moves it to the DLQ after maxReceiveCount).
- * Runtime-agnostic: the queue, the event builder and the EventGate client are injected.
+ *    visibility timeout; on the queue's last allowed delivery (`maxReceives`) it is dead-lettered
+ *    here with the last reason instead of by the queue's redrive, which would not say why.
+ * Every dead-lettered message is logged once with its reason. Runtime-agnostic: the queue operations
+ * and the publisher are injected.
  */
-import { Batcher, type ItemOutcome } from "../scoring/batcher.ts";
 import type { QueueMessage, ReceivedMessage } from "../queue/queue.ts";
-import type { RevisionScore } from "../model/revertrisk-model.ts";
 import type { ScoringService } from "../scoring/service.ts";
 import { codeForDbName } from "../wikis/wikis.ts";
-
-export type BuildResult = { ok: true; event: Record<string, unknown> } | { ok: false; skip: string };
-
-/** Per-event outcome of an EventGate POST. */
-export type PostOutcome = { ok: true } | { ok: false; invalid: boolean; reason: string };
+import type { Publisher } from "./publisher.ts";
 
 export interface MessageHandlerDeps {
   service: ScoringService;
-  /** Builds the prediction event from the source page_change event and the score. */
-  buildEvent: (pageChange: Record<string, unknown>, scored: RevisionScore) => BuildResult;
-  /** POSTs events to EventGate as one JSON array; one outcome per event, in order. Throws on transport failure. */
-  postEvents: (events: Record<string, unknown>[]) => Promise<PostOutcome[]>;
+  publisher: Pick<Publisher, "publish">;
   /** Acknowledges (deletes) a delivered message. */
   ack: (message: ReceivedMessage) => Promise<void>;
   /** Moves a message to the dead-letter queue with a reason (and removes it from the main queue). */
   deadLetter: (message: ReceivedMessage, reason: string) => Promise<void>;
-  /** Called once EventGate accepted a prediction event (e.g. to keep its feature vector). */
-  onPublished?: (event: Record<string, unknown>, scored: RevisionScore) => void;
-  /** Counts outcomes by kind and reason (metrics). */
+  /** Deliveries after which the queue dead-letters a message by itself (SQS maxReceiveCount), when known. */
+  maxReceives?: () => Promise<number | undefined>;
+  /** Counts outcomes by kind and reason (metrics, status). */
   count?: (outcome: "published" | "skipped" | "dead_lettered" | "retry", reason: string) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
-  /** EventGate batching: max events per POST and how long to wait for companions. */
-  maxEventsPerPost?: number;
-  postWaitMs?: number;
 }
 
 export type MessageResult = "acked" | "dead_lettered" | "retry";
 
 export class MessageHandler {
   private readonly deps: MessageHandlerDeps;
-  private readonly posts: Batcher<Record<string, unknown>, PostOutcome>;
   private active = 0;
   private drainWaiters: Array<() => void> = [];
+  private maxReceives: Promise<number | undefined> | undefined;
 
   constructor(deps: MessageHandlerDeps) {
     this.deps = deps;
-    this.posts = new Batcher<Record<string, unknown>, PostOutcome>({
-      run: async (events): Promise<ItemOutcome<PostOutcome>[]> => {
-        const outcomes = await deps.postEvents(events);
-        return outcomes.map((value) => ({ ok: true as const, value }));
-      },
-      maxBatchItems: deps.maxEventsPerPost ?? 100,
-      maxWaitMs: deps.postWaitMs ?? 10,
-      concurrency: 4,
-    });
   }
 
   /** Messages currently being processed. */
@@ -103,62 +86,69 @@ export class MessageHandler {
       if (code === undefined) throw new Error(`not the database name of a canonical Wikipedia: ${body.wiki}`);
       lang = code;
     } catch (err) {
-      await this.deps.deadLetter(message, `malformed: ${(err as Error).message}`);
-      this.deps.count?.("dead_lettered", "malformed");
-      return "dead_lettered";
+      return this.deadLetter(message, "malformed", `malformed: ${(err as Error).message}`);
     }
     const [outcome] = await this.deps.service.scoreRevisions([{ lang, revId: body.rev_id }]);
     if (!outcome!.ok) {
       const { error } = outcome!;
-      if (error.retryable) {
-        this.deps.count?.("retry", error.code);
-        this.deps.log?.("warn", "revision not scored; left for redelivery", {
-          wiki: body.wiki,
-          rev_id: body.rev_id,
-          code: error.code,
-          message: error.message,
-        });
-        return "retry";
-      }
+      if (error.retryable) return this.retry(message, error.code, error.message);
       await this.deps.ack(message);
       this.deps.count?.("skipped", error.code);
       return "acked";
     }
-    const built = this.deps.buildEvent(body.event, outcome!.result);
-    if (!built.ok) {
-      await this.deps.ack(message);
-      this.deps.count?.("skipped", built.skip);
-      return "acked";
+    const published = await this.deps.publisher.publish(body.event, outcome!.result);
+    switch (published.status) {
+      case "published":
+        await this.deps.ack(message);
+        this.deps.count?.("published", "ok");
+        return "acked";
+      case "skipped":
+        await this.deps.ack(message);
+        this.deps.count?.("skipped", published.reason);
+        return "acked";
+      case "rejected":
+        return this.deadLetter(message, "eventgate_rejected", `eventgate_rejected: ${published.reason}`);
+      case "retry":
+        return this.retry(message, "eventgate_unavailable", published.reason);
     }
-    let posted: PostOutcome;
-    try {
-      posted = await this.posts.submit(built.event);
-    } catch (err) {
-      this.deps.count?.("retry", "eventgate_unavailable");
-      this.deps.log?.("warn", "EventGate POST failed; left for redelivery", {
-        wiki: body.wiki,
-        rev_id: body.rev_id,
-        error: String(err),
-      });
-      return "retry";
-    }
-    if (posted.ok) {
-      this.deps.onPublished?.(built.event, outcome!.result);
-      await this.deps.ack(message);
-      this.deps.count?.("published", "ok");
-      return "acked";
-    }
-    if (posted.invalid) {
-      await this.deps.deadLetter(message, `invalid event: ${posted.reason}`);
-      this.deps.count?.("dead_lettered", "invalid_event");
-      return "dead_lettered";
-    }
-    this.deps.count?.("retry", "eventgate_error");
+  }
+
+  /** A transient failure: redelivery later, unless this was the last delivery the queue allows. */
+  private async retry(message: ReceivedMessage, code: string, reason: string): Promise<MessageResult> {
+    this.maxReceives ??= this.deps.maxReceives?.().catch(() => undefined) ?? Promise.resolve(undefined);
+    const max = await this.maxReceives;
+    if (max !== undefined && message.receiveCount >= max)
+      return this.deadLetter(
+        message,
+        "max_receives_exceeded",
+        `max_receives_exceeded (${message.receiveCount}): ${code}: ${reason}`,
+      );
+    this.deps.count?.("retry", code);
+    this.deps.log?.("warn", "message not finished; left for redelivery", {
+      wiki: message.body.wiki,
+      rev_id: message.body.rev_id,
+      receive_count: message.receiveCount,
+      code,
+      reason,
+    });
     return "retry";
   }
 
-  async close(): Promise<void> {
-    await this.drained();
-    await this.posts.close();
+  private async deadLetter(message: ReceivedMessage, kind: string, reason: string): Promise<MessageResult> {
+    await this.deps.deadLetter(message, reason);
+    this.deps.count?.("dead_lettered", kind);
+    this.deps.log?.("error", "message dead-lettered", {
+      id: message.id,
+      wiki: message.body?.wiki,
+      rev_id: message.body?.rev_id,
+      receive_count: message.receiveCount,
+      reason,
+    });
+    return "dead_lettered";
+  }
+
+  /** Waits for the messages in hand. */
+  close(): Promise<void> {
+    return this.drained();
   }
 }

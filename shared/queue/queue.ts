@@ -76,6 +76,11 @@ export interface Queue {
   changeVisibility(receiptHandle: string, timeoutS: number): Promise<void>;
   depth(): Promise<QueueDepth>;
   /**
+   * Deliveries after which the queue moves a message to the DLQ by itself (SQS RedrivePolicy
+   * maxReceiveCount; the embedded queue's maxReceives); undefined when there is no such limit.
+   */
+  maxReceives(): Promise<number | undefined>;
+  /**
    * Moves a message to the dead-letter queue with a reason (e.g. "unscorable: parent_revision_missing").
    * Pass the receipt handle to remove it from the main queue in the same step.
    */

@@ -200,6 +200,16 @@ export class SqsQueue implements Queue {
     };
   }
 
+  async maxReceives(): Promise<number | undefined> {
+    const res = await this.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ["RedrivePolicy"] }),
+    );
+    const policy = res.Attributes?.RedrivePolicy;
+    if (!policy) return undefined;
+    const n = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  }
+
   async depth(): Promise<QueueDepth> {
     const main = await this.counts(this.queueUrl);
     if (this.dlqUrl) {

@@ -1,12 +1,18 @@
 /**
  * EventGate-compatible sink (Node only): `POST /v1/events[?hasty=…]` with EventGate 1.8.4's HTTP
- * contract (eventgate.md §2): 201 all accepted / 207 partial / 400 all invalid / 500 errored /
+ * contract (docs/events.md): 201 all accepted / 207 partial / 400 all invalid / 500 errored /
  * 202 hasty, reason phrases and `{invalid:[…], error:[…]}` bodies as EventGate sends them.
- * Events are validated like EventGate does (ajv 6.12.6, `schemaId: auto`, `allErrors`,
- * `useDefaults`) against the schema file named by `$schema` (`schemas/jsonschema/<uri>.yaml`),
- * plus production's stream rule (optional, on by default): `meta.stream` must be declared and its
- * `schema_title` must equal the schema's title. Accepted events go to a store callback; by
- * default the DuckDB results table (`infra/results-db.ts`).
+ * The request as EventGate's body parser reads it: only a JSON, text/plain or reports+json content
+ * type is parsed (anything else is an empty body), JSON objects or arrays only, at most
+ * `maxBodyBytes` (EventGate's max_body_size; 4 MiB by default here); an empty body, `{}` or `[]` is
+ * "Request body was empty"; unreadable bodies get EventGate's 500 error object.
+ * Per event, in production's order: the stream name (`meta.stream`, with the stream rule), the
+ * `$schema` (missing, or a schema that cannot be loaded: an "error"), the stream rule (optional, on
+ * by default: the stream must be configured and its `schema_title` must equal the schema's title;
+ * an "error" with eventgate-wikimedia's messages), then validation like EventGate's (ajv 6.12.6,
+ * `schemaId: auto`, `allErrors`, `useDefaults`) against `schemas/jsonschema/<uri>.yaml` ("invalid").
+ * Accepted events go to a store callback; by default the DuckDB results table
+ * (standins/results-db/results-db.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,6 +23,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import Ajv from "ajv";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { load as loadYaml } from "js-yaml";
 import { ResultsDb } from "../results-db/results-db.ts";
 
@@ -46,7 +53,7 @@ export interface EventResult {
 /** Loads, compiles and caches schemas by URI; validates events as EventGate does. */
 export class SchemaValidator {
   private ajv: InstanceType<typeof Ajv>;
-  private cache = new Map<string, { validate: AjvValidate; title: string }>();
+  private cache = new Map<string, { validate: AjvValidate; title: string; id: string }>();
   readonly schemasDir: string;
 
   constructor(schemasDir = DEFAULT_SCHEMAS_DIR) {
@@ -58,7 +65,7 @@ export class SchemaValidator {
   }
 
   /** The compiled schema for a `$schema` URI; throws `Failed loading schema at <uri>`. */
-  schemaFor(uri: string): { validate: AjvValidate; title: string } {
+  schemaFor(uri: string): { validate: AjvValidate; title: string; id: string } {
     const hit = this.cache.get(uri);
     if (hit) return hit;
     const rel = uri.replace(/^\/+/, "");
@@ -67,7 +74,11 @@ export class SchemaValidator {
     let compiled;
     try {
       const schema = loadYaml(readFileSync(file, "utf8")) as Obj;
-      compiled = { validate: this.ajv.compile(schema) as AjvValidate, title: String(schema.title ?? "") };
+      compiled = {
+        validate: this.ajv.compile(schema) as AjvValidate,
+        title: String(schema.title ?? ""),
+        id: String(schema.$id ?? uri),
+      };
     } catch (e) {
       throw new Error(`Failed loading schema at ${uri}: ${(e as Error).message}`, { cause: e });
     }
@@ -83,27 +94,26 @@ export class SchemaValidator {
     event: unknown,
     streams?: Record<string, { schema_title: string }>,
   ): { result: EventResult; accepted?: Obj } {
-    if (!event || typeof event !== "object" || Array.isArray(event)) {
-      const errors = [
-        {
-          keyword: "type",
-          dataPath: "",
-          schemaPath: "#/type",
-          params: { type: "object" },
-          message: "should be object",
-        },
-      ];
-      return {
-        result: { status: "invalid", event, context: { errors, errorsText: "data should be object" } },
-      };
-    }
-    const uri = (event as Obj).$schema;
+    const error = (message: string) => ({
+      result: { status: "error" as const, event, context: { message } },
+    });
+    const obj = event !== null && typeof event === "object" ? (event as Obj) : {};
+    const stream = (obj.meta as Obj | undefined)?.stream;
+    if (streams && stream === undefined)
+      return error("Event stream name cannot be extracted. Event must have a 'meta.stream' property.");
+    const uri = obj.$schema;
+    if (uri === undefined)
+      return error("Field(s) $schema were missing from event and could not be extracted.");
     let schema;
     try {
-      if (typeof uri !== "string" || !uri) throw new Error("Failed loading schema at undefined");
+      if (typeof uri !== "string" || !uri) throw new Error(`Failed loading schema at ${String(uri)}`);
       schema = this.schemaFor(uri);
     } catch (e) {
-      return { result: { status: "error", event, context: { message: (e as Error).message } } };
+      return error((e as Error).message);
+    }
+    if (streams) {
+      const msg = checkStream(String(stream), schema, streams);
+      if (msg) return error(msg);
     }
     const copy = structuredClone(event) as Obj;
     if (!schema.validate(copy)) {
@@ -118,18 +128,6 @@ export class SchemaValidator {
           },
         },
       };
-    }
-    if (streams) {
-      const stream = (copy.meta as Obj | undefined)?.stream;
-      const msg = checkStream(String(stream), schema.title, streams);
-      if (msg) {
-        const errors = [
-          { keyword: "stream", dataPath: ".meta.stream", schemaPath: "", params: { stream }, message: msg },
-        ];
-        return {
-          result: { status: "invalid", event, context: { errors, errorsText: `'.meta.stream' ${msg}` } },
-        };
-      }
     }
     return { result: { status: "success", event }, accepted: copy };
   }
@@ -149,16 +147,17 @@ function streamSettings(stream: string, streams: Record<string, { schema_title: 
   return undefined;
 }
 
+/** eventgate-wikimedia's stream rule; its error message, or null when the event may go to the stream. */
 function checkStream(
   stream: string,
-  title: string,
+  schema: { title: string; id: string },
   streams: Record<string, { schema_title: string }>,
 ): string | null {
   const s = streamSettings(stream, streams);
-  if (!s) return `stream ${stream} is not declared in stream configuration`;
-  if (s.schema_title !== title) {
-    return `schema title ${title} does not match stream ${stream}'s schema_title ${s.schema_title}`;
-  }
+  if (!s)
+    return `Schema at ${schema.id} is not allowed in stream ${stream}; ${stream} is not a configured stream.`;
+  if (s.schema_title !== schema.title)
+    return `Schema ${schema.title} is not allowed in stream ${stream}; must be ${s.schema_title}.`;
   return null;
 }
 
@@ -170,7 +169,12 @@ export interface SinkOptions {
   store: (events: Obj[]) => Promise<unknown>;
   /** Called with hasty-mode failures (they are otherwise dropped silently, as EventGate does). */
   onHastyResult?: (results: EventResult[]) => void;
+  /** EventGate's max_body_size. Default 4 MiB. */
+  maxBodyBytes?: number;
 }
+
+/** Content types EventGate's body parser reads as JSON (sendBeacon's text/plain and the Reporting API's). */
+const JSON_TYPES = new Set(["application/json", "text/plain", "application/reports+json"]);
 
 type Status = 201 | 202 | 207 | 400 | 500;
 
@@ -211,56 +215,76 @@ export function createEventGateApp(options: SinkOptions): Hono {
     return results;
   }
 
-  app.post("/v1/events", async (c) => {
-    const text = await c.req.text();
-    let parsed: unknown;
-    try {
-      parsed = text.trim() ? JSON.parse(text) : undefined;
-    } catch (e) {
-      return respond(c, 500, "Internal Server Error", {
-        status: 500,
-        type: "internal_error",
-        title: "SyntaxError",
-        detail: (e as Error).message,
-        method: "POST",
-        uri: "/v1/events",
-      });
-    }
-    const events = parsed === undefined ? [] : Array.isArray(parsed) ? parsed : [parsed];
-    if (events.length === 0)
-      return respond(c, 400, "Request body was empty. Must provide JSON encoded events.");
+  // EventGate's error handler answers what its body parser refuses with a 500 error object.
+  const requestError = (c: { env: unknown }, title: string, detail: string) =>
+    respond(c, 500, "Internal Server Error", {
+      status: 500,
+      type: "internal_error",
+      title,
+      detail,
+      method: "POST",
+      uri: "/v1/events",
+    });
 
-    if (c.req.query("hasty")) {
-      void process(events).then(
-        (r) => options.onHastyResult?.(r),
-        () => undefined,
-      );
-      return respond(c, 202, `${events.length} events hastily received.`);
-    }
+  app.post(
+    "/v1/events",
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 4 * 1024 * 1024,
+      onError: (c) => requestError(c, "PayloadTooLargeError", "request entity too large"),
+    }),
+    async (c) => {
+      const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+      const text = JSON_TYPES.has(type) ? await c.req.text() : "";
+      let parsed: unknown;
+      try {
+        // The parser's strict mode: a JSON object or array (an empty body reads as {}).
+        if (text.trim() && !/^\s*[[{]/.test(text))
+          throw new SyntaxError(`Unexpected token ${text.trim()[0]} in JSON at position 0`);
+        parsed = text.trim() ? JSON.parse(text) : undefined;
+      } catch (e) {
+        return requestError(c, "SyntaxError", (e as Error).message);
+      }
+      const isEmptyObject =
+        parsed !== null &&
+        typeof parsed === "object" &&
+        !Array.isArray(parsed) &&
+        Object.keys(parsed).length === 0;
+      const events = parsed === undefined || isEmptyObject ? [] : Array.isArray(parsed) ? parsed : [parsed];
+      if (events.length === 0)
+        return respond(c, 400, "Request body was empty. Must provide JSON encoded events.");
 
-    const results = await process(events);
-    const invalid = results.filter((r) => r.status === "invalid");
-    const error = results.filter((r) => r.status === "error");
-    const n = events.length;
-    const ok = n - invalid.length - error.length;
-    if (ok === n) return respond(c, 201, `All ${n} out of ${n} events were accepted.`);
-    if (ok > 0) {
+      if (c.req.query("hasty")) {
+        void process(events).then(
+          (r) => options.onHastyResult?.(r),
+          () => undefined,
+        );
+        return respond(c, 202, `${events.length} events hastily received.`);
+      }
+
+      const results = await process(events);
+      const invalid = results.filter((r) => r.status === "invalid");
+      const error = results.filter((r) => r.status === "error");
+      const n = events.length;
+      const ok = n - invalid.length - error.length;
+      if (ok === n) return respond(c, 201, `All ${n} out of ${n} events were accepted.`);
+      if (ok > 0) {
+        return respond(
+          c,
+          207,
+          `${ok} out of ${n} events were accepted, but ${n - ok} failed (${invalid.length} invalid and ${error.length} errored).`,
+          { invalid, error },
+        );
+      }
+      if (error.length === 0)
+        return respond(c, 400, `${n} out of ${n} events were invalid and not accepted.`, { invalid });
       return respond(
         c,
-        207,
-        `${ok} out of ${n} events were accepted, but ${n - ok} failed (${invalid.length} invalid and ${error.length} errored).`,
+        500,
+        `${n} out of ${n} events had failures and were not accepted. (${invalid.length} invalid and ${error.length} errored).`,
         { invalid, error },
       );
-    }
-    if (error.length === 0)
-      return respond(c, 400, `${n} out of ${n} events were invalid and not accepted.`, { invalid });
-    return respond(
-      c,
-      500,
-      `${n} out of ${n} events had failures and were not accepted. (${invalid.length} invalid and ${error.length} errored).`,
-      { invalid, error },
-    );
-  });
+    },
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.notFound((c) => c.body(null, 404));
@@ -285,6 +309,8 @@ export interface StartSinkOptions {
   schemasDir?: string;
   streams?: Record<string, { schema_title: string }> | false;
   onHastyResult?: (results: EventResult[]) => void;
+  /** EventGate's max_body_size. Default 4 MiB. */
+  maxBodyBytes?: number;
 }
 
 /** Starts the sink on 127.0.0.1 (ephemeral port by default) storing into DuckDB. */
@@ -295,6 +321,7 @@ export async function startEventGateSink(options: StartSinkOptions = {}): Promis
     streams: options.streams,
     store: (events) => db.insert(events),
     onHastyResult: options.onHastyResult,
+    maxBodyBytes: options.maxBodyBytes,
   });
   const host = options.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
