@@ -19,6 +19,7 @@ import { startEventGateSink } from "../../standins/eventgate-sink/sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")
@@ -150,6 +151,11 @@ export function register(program: Command): void {
         mediawikiUrl = mw.apiBase;
         log.info({ url: mw.url }, "offline: MediaWiki fixture server started");
       }
+      const eventgate = new EventGateClient({ url: sink.eventsUrl });
+      await checkEventGate(eventgate, { stream: o.eventgateStream }).catch(async (err: unknown) => {
+        await sink.close();
+        throw err;
+      });
       const runtime = await createRuntime({ ...runtimeOptions(o, log), mediawikiUrl });
 
       let ingest;
@@ -195,7 +201,7 @@ export function register(program: Command): void {
       const worker: ScorerWorker = startScorerWorker({
         service: runtime.service,
         queue,
-        eventgate: new EventGateClient({ url: sink.eventsUrl }),
+        eventgate,
         manifest: runtime.model.manifest,
         stream: o.eventgateStream,
         pollers: 1,
