@@ -154,34 +154,41 @@ const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
 
 /** Values of the wrong type or out of range, as JSON text (some, like 1e400, only exist as text). */
 const weirdJson: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    "null",
-    "true",
-    "0",
-    "-1",
-    "1e400",
-    "-1e400",
-    "9007199254740993",
-    "1.5",
-    "1e-400",
-    "123456789012345678901234567890",
-    '""',
-    '"0x186a2"',
-    '"1.00004e5"',
-    '"NaN"',
-    "[]",
-    "{}",
-    '{"__proto__":{"polluted":1}}',
-    '"\\u0000"',
-    '"\\ud800"',
-  ),
-  fc.constantFrom(...SPOOF_HOSTS, ...SPOOF_LANGS).map((s) => JSON.stringify(s)),
-  fc.string({ maxLength: 40 }).map((s) => JSON.stringify(s)),
-  fc.double().map((d) => (Number.isFinite(d) ? String(d) : "1e999")),
-  fc.integer().map(String),
-  fc.constantFrom(70, 5000, 20_000).map(deep),
-  fc.constantFrom(1000, 300_000).map((n) => JSON.stringify("x".repeat(n))),
-  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      "null",
+      "true",
+      "0",
+      "-1",
+      "1e400",
+      "-1e400",
+      "9007199254740993",
+      "1.5",
+      "1e-400",
+      "123456789012345678901234567890",
+      '""',
+      '"0x186a2"',
+      '"1.00004e5"',
+      '"NaN"',
+      "[]",
+      "{}",
+      '{"__proto__":{"polluted":1}}',
+      '"\\u0000"',
+      '"\\ud800"',
+    ),
+  },
+  { weight: 4, arbitrary: fc.constantFrom(...SPOOF_HOSTS, ...SPOOF_LANGS).map((s) => JSON.stringify(s)) },
+  { weight: 4, arbitrary: fc.string({ maxLength: 40 }).map((s) => JSON.stringify(s)) },
+  { weight: 4, arbitrary: fc.double().map((d) => (Number.isFinite(d) ? String(d) : "1e999")) },
+  { weight: 4, arbitrary: fc.integer().map(String) },
+  // The costly ones (deep, long) less often, so that a run stays short.
+  { weight: 1, arbitrary: fc.constantFrom(70, 5000, 20_000).map(deep) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(1000, 1000, 1000, 300_000).map((n) => JSON.stringify("x".repeat(n))),
+  },
+  { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
 );
 
 /** Replaces (or adds) `path` in a freshly parsed object by raw JSON text; returns the text. */
@@ -351,15 +358,15 @@ export function requestArbitrary(t: Pick<FuzzTargets, "edits">): fc.Arbitrary<Fu
   const eventText = fc.tuple(edit, mutations(EVENT_PATHS)).map(([e, m]) => mutate(eventFor(e), m));
 
   const ingestBody: fc.Arbitrary<{ kind: string; body: string | Uint8Array; type?: string }> = fc.oneof(
-    { weight: 40, arbitrary: eventText.map((body) => ({ kind: "ingest: mutated event", body })) },
+    { weight: 160, arbitrary: eventText.map((body) => ({ kind: "ingest: mutated event", body })) },
     {
-      weight: 40,
+      weight: 160,
       arbitrary: fc
         .array(fc.oneof(eventText, weirdJson), { minLength: 1, maxLength: 6 })
         .map((xs) => ({ kind: "ingest: array", body: `[${xs.join(",")}]` })),
     },
     {
-      weight: 40,
+      weight: 160,
       arbitrary: fc
         .array(fc.oneof(eventText, brokenJson('{"a":1}'), weirdJson), { minLength: 1, maxLength: 6 })
         .map((xs) => ({
@@ -369,12 +376,12 @@ export function requestArbitrary(t: Pick<FuzzTargets, "edits">): fc.Arbitrary<Fu
         })),
     },
     {
-      weight: 40,
+      weight: 160,
       arbitrary: eventText
         .chain((v) => brokenJson(v))
         .map((body) => ({ kind: "ingest: malformed JSON", body })),
     },
-    { weight: 40, arbitrary: invalidUtf8.map((body) => ({ kind: "ingest: invalid UTF-8", body })) },
+    { weight: 160, arbitrary: invalidUtf8.map((body) => ({ kind: "ingest: invalid UTF-8", body })) },
     {
       weight: 1,
       arbitrary: fc
@@ -382,7 +389,7 @@ export function requestArbitrary(t: Pick<FuzzTargets, "edits">): fc.Arbitrary<Fu
         .map((n) => ({ kind: "ingest: giant body", body: `{"x":"${"y".repeat(n)}"}` })),
     },
     {
-      weight: 40,
+      weight: 160,
       arbitrary: fc
         .integer({ min: 5001, max: 5200 })
         .map((n) => ({ kind: "ingest: too many events", body: `[${Array(n).fill("{}").join(",")}]` })),
@@ -478,19 +485,19 @@ export function requestArbitrary(t: Pick<FuzzTargets, "edits">): fc.Arbitrary<Fu
     )
     .map((xs) => ({ kind: "predict: instances", body: `{"instances":[${xs.join(",")}]}` }));
   const predictBody = fc.oneof(
-    { weight: 40, arbitrary: plain },
-    { weight: 40, arbitrary: spoofLang },
-    { weight: 40, arbitrary: event },
-    { weight: 40, arbitrary: revisionData },
-    { weight: 40, arbitrary: instances },
+    { weight: 100, arbitrary: plain },
+    { weight: 160, arbitrary: spoofLang },
+    { weight: 80, arbitrary: event },
+    { weight: 160, arbitrary: revisionData },
+    { weight: 100, arbitrary: instances },
     {
-      weight: 40,
+      weight: 160,
       arbitrary: brokenJson('{"lang":"en","rev_id":1}').map((body) => ({
         kind: "predict: malformed JSON",
         body,
       })),
     },
-    { weight: 40, arbitrary: invalidUtf8.map((body) => ({ kind: "predict: invalid UTF-8", body })) },
+    { weight: 160, arbitrary: invalidUtf8.map((body) => ({ kind: "predict: invalid UTF-8", body })) },
     {
       weight: 1,
       arbitrary: fc.constant({
@@ -499,7 +506,7 @@ export function requestArbitrary(t: Pick<FuzzTargets, "edits">): fc.Arbitrary<Fu
       }),
     },
     {
-      weight: 10,
+      weight: 40,
       arbitrary: fc.constant({
         kind: "predict: deep nesting",
         body: `{"lang":"en","rev_id":1,"x":${deep(20_000)}}`,
