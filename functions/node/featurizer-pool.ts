@@ -1,7 +1,7 @@
 /**
  * A pool of worker threads running the featurizer (Node): parsing and diffing wikitext is CPU work
  * on the event loop otherwise, and on a GPU host it, not the encoders, bounds throughput. Revisions
- * go to the least busy worker; results come back as ScoreItems.
+ * go to the least busy worker; results come back as FeaturizedRevisions.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";

@@ -1,7 +1,7 @@
 /**
  * The featurizer: RevisionData → the classifier's non-encoder features + the encoder text inputs
  * (docs/featurizer.md). Edit types follow mwedittypes 1.2.1; the BERT features (`bert_*`)
- * are computed by the scorer from `inserts` / `removes` / `changes` / `title`.
+ * are computed by the model (shared/model/revertrisk-model.ts) from `inserts` / `removes` / `changes` / `title`.
  * Runtime-agnostic (Node, Cloudflare Workers). Never throws.
  */
 import type { FeatureSpec } from "../model/bundle.ts";
@@ -132,7 +132,7 @@ export function editTypesAndTexts(
  * Features of one revision for the given manifest features: the 88 edit-type counts by name,
  * `revision_text_bytes_diff`, tag flags, user-group flags, `is_anonymous`, `wiki_db`. Categorical
  * booleans use the manifest's `encoding` (defaults: tags "1"/"0", user flags "True"/"False");
- * `bert_*` and unknown features are left to the scorer.
+ * `bert_*` and unknown features are left to the model.
  */
 export function featurize(
   rev: RevisionData,
