@@ -19,6 +19,13 @@ const load = (f: string) =>
 const sample = () => load("page_change-1.2.0.example.json");
 const live = () => load("page_change-1.6.0-wikidatawiki.live.json");
 const filter = { wikis: RRML_DEFAULT_LANGS };
+const testwiki = () => {
+  const e = sample() as Record<string, any>;
+  e.wiki_id = "testwiki";
+  e.meta.domain = "test.wikipedia.org";
+  e.meta.uri = "https://test.wikipedia.org/wiki/Example_article";
+  return e;
+};
 
 function parsed(e: Record<string, unknown>): PageChangeEvent {
   const r = parsePageChange(e);
@@ -72,12 +79,19 @@ describe("filter (classify)", () => {
   });
   it.each([
     ["canary", (e: Record<string, any>) => (e.meta.domain = "canary")],
-    ["not_wikipedia", (e: Record<string, any>) => (e.meta.domain = "en.wiktionary.org")],
+    [
+      "not_wikipedia",
+      (e: Record<string, any>) => ((e.wiki_id = "enwiktionary"), (e.meta.domain = "en.wiktionary.org")),
+    ],
+    ["not_wikipedia", (e: Record<string, any>) => delete e.meta.domain],
     [
       "unsupported_wiki",
-      (e: Record<string, any>) => ((e.wiki_id = "gswiki"), (e.meta.domain = "als.wikipedia.org")),
+      (e: Record<string, any>) => ((e.wiki_id = "alswiki"), (e.meta.domain = "als.wikipedia.org")),
     ],
-    ["unsupported_wiki", (e: Record<string, any>) => (e.wiki_id = "testwiki")],
+    [
+      "unsupported_wiki",
+      (e: Record<string, any>) => ((e.wiki_id = "testwiki"), (e.meta.domain = "test.wikipedia.org")),
+    ],
     ["kind", (e: Record<string, any>) => (e.page_change_kind = "delete")],
     ["namespace", (e: Record<string, any>) => (e.page.namespace_id = 1)],
     ["redirect", (e: Record<string, any>) => (e.page.is_redirect = true)],
@@ -94,6 +108,7 @@ describe("filter (classify)", () => {
   it("is configurable: testwiki, namespaces, page creations, wiki ids", () => {
     const e = sample();
     (e as Record<string, any>).wiki_id = "testwiki";
+    (e as Record<string, any>).meta.domain = "test.wikipedia.org";
     (e as Record<string, any>).page.namespace_id = 2;
     (e as Record<string, any>).revision.rev_parent_id = 0;
     expect(
@@ -176,9 +191,7 @@ describe("ingest app", () => {
     const { post, queue, app } = setup();
     const bad = sample();
     delete bad.revision;
-    const body =
-      [sample(), live(), bad, { ...sample(), wiki_id: "testwiki" }].map((e) => JSON.stringify(e)).join("\n") +
-      "\n{oops\n";
+    const body = [sample(), live(), bad, testwiki()].map((e) => JSON.stringify(e)).join("\n") + "\n{oops\n";
     const r = await post(body, { "content-type": "application/x-ndjson" });
     expect(r.status).toBe(202);
     const j = (await r.json()) as IngestResult;

@@ -7,34 +7,78 @@
  * load), so unknown fields pass through untouched and only the fields revrisk reads are checked.
  */
 import { z } from "zod";
-import { codeForDbName, dbNameForCode } from "../wikis/wikis.ts";
+import { codeForDbName, dbNameForCode, dbNameForHost, hostForDbName, pageUri } from "../wikis/wikis.ts";
 
-const nonNegInt = z.number().int().min(0);
+// Every field the prediction event copies is checked here as the prediction schema
+// (schemas/jsonschema/mediawiki/page/prediction_classification_change/1.1.0.yaml and its
+// fragments) constrains it, so that an event ingest accepts is never rejected by EventGate later
+// (docs/events.md "Validation at ingest").
+
+/** The schemas' integer bound (2^53 - 1). */
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+const nonNegInt = z.number().int().min(0).max(MAX_INT);
+
+/**
+ * The date-time and uri-reference formats as EventGate checks them (ajv 6 "fast" formats, the
+ * mode EventGate and standins/eventgate-sink run), so both agree on every string.
+ */
+const DATE_TIME =
+  /^\d\d\d\d-[0-1]\d-[0-3]\d[t\s](?:[0-2]\d:[0-5]\d:[0-5]\d|23:59:60)(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)$/i;
+const URI_REFERENCE = /^(?:(?:[a-z][a-z0-9+\-.]*:)?\/?\/)?(?:[^\\\s#][^\s#]*)?(?:#[^\\\s]*)?$/i;
+const dateTime = z
+  .string()
+  .max(128)
+  .regex(DATE_TIME, "must be an RFC 3339 date-time, e.g. 2026-11-24T12:00:00Z");
+/** The most characters of meta.uri the schema allows. */
+export const MAX_URI_LENGTH = 8192;
 
 const User = z.looseObject({
-  user_text: z.string().optional(),
+  user_text: z.string().min(1).optional(),
   user_id: nonNegInt.optional(),
-  groups: z.array(z.string()).optional(),
+  user_central_id: nonNegInt.optional(),
+  groups: z.array(z.string().min(1)).optional(),
   is_bot: z.boolean().optional(),
   is_system: z.boolean().optional(),
   is_temp: z.boolean().optional(),
   edit_count: nonNegInt.optional(),
-  registration_dt: z.string().optional(),
+  registration_dt: dateTime.optional(),
 });
 
-const Page = z.looseObject({
+const PageLink = z.looseObject({
+  page_id: nonNegInt.optional(),
+  page_title: z.string().min(1).optional(),
+  // Negative namespaces (Special:, Media:) are dropped by the prediction builder, not rejected.
+  namespace_id: z.number().int().optional(),
+  is_redirect: z.boolean().optional(),
+  interwiki_prefix: z.string().optional(),
+});
+
+const PageFields = {
   page_id: nonNegInt,
   page_title: z.string().min(1),
   namespace_id: z.number().int().optional(),
   is_redirect: z.boolean().optional(),
-});
+  revision_count: nonNegInt.optional(),
+  namespace_is_content: z.boolean().optional(),
+};
+const Page = z.looseObject({ ...PageFields, redirect_page_link: PageLink.optional() });
+const PriorPage = z.looseObject(PageFields).partial();
 
-const Revision = z.looseObject({
-  rev_id: z.number().int().min(1),
-  rev_dt: z.string().min(1),
+const RevisionFields = {
+  rev_id: z.number().int().min(1).max(MAX_INT),
+  rev_dt: dateTime,
   rev_parent_id: nonNegInt.optional(),
+  rev_sha1: z.string().optional(),
+  rev_size: nonNegInt.optional(),
+  comment: z.string().optional(),
+  is_minor_edit: z.boolean().optional(),
+  is_comment_visible: z.boolean().optional(),
+  is_content_visible: z.boolean().optional(),
+  is_editor_visible: z.boolean().optional(),
   editor: User.optional(),
-});
+};
+const Revision = z.looseObject(RevisionFields);
+const PriorRevision = z.looseObject(RevisionFields).partial();
 
 export const PAGE_CHANGE_KINDS = [
   "create",
@@ -52,13 +96,17 @@ export const PageChangeEvent = z.looseObject({
     .regex(/^\/?mediawiki\/page\/change\/1(\.|$)/, "must be a /mediawiki/page/change/1.x schema URI"),
   meta: z.looseObject({
     stream: z.string().min(1),
-    domain: z.string().optional(),
+    domain: z.string().min(1).optional(),
     id: z.string().optional(),
     dt: z.string().optional(),
-    uri: z.string().optional(),
+    uri: z
+      .string()
+      .max(MAX_URI_LENGTH)
+      .regex(URI_REFERENCE, "must be a URI reference (no spaces or backslashes)")
+      .optional(),
     request_id: z.string().optional(),
   }),
-  dt: z.string().min(1),
+  dt: dateTime,
   wiki_id: z.string().min(1),
   changelog_kind: z.enum(["insert", "update", "delete"]),
   page_change_kind: z.enum(PAGE_CHANGE_KINDS),
@@ -66,8 +114,8 @@ export const PageChangeEvent = z.looseObject({
   revision: Revision,
   performer: User.optional(),
   comment: z.string().optional(),
-  prior_state: z.looseObject({}).optional(),
-  created_redirect_page: z.looseObject({}).optional(),
+  prior_state: z.looseObject({ page: PriorPage.optional(), revision: PriorRevision.optional() }).optional(),
+  created_redirect_page: z.looseObject(PageFields).optional(),
 });
 export type PageChangeEvent = z.infer<typeof PageChangeEvent>;
 
@@ -88,14 +136,49 @@ export function formatZodIssues(error: z.ZodError): string[] {
   return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 }
 
-/** Validates one parsed JSON value as a page_change event. */
+/**
+ * Validates one parsed JSON value as a page_change event: the schema above, then that its
+ * `meta.domain` and `wiki_id` name the same wiki of the wiki table (see `wikiDomainProblem`).
+ */
 export function parsePageChange(value: unknown): ParseResult {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, errors: ["(root): expected a JSON object (one mediawiki/page/change event)"] };
   }
   const r = PageChangeEvent.safeParse(value);
-  if (r.success) return { ok: true, event: r.data };
-  return { ok: false, errors: formatZodIssues(r.error) };
+  if (!r.success) return { ok: false, errors: formatZodIssues(r.error) };
+  const problem = wikiDomainProblem(r.data);
+  if (problem) return { ok: false, errors: [problem] };
+  return { ok: true, event: r.data };
+}
+
+/**
+ * Why an event's wiki claims disagree, as `<field>: <problem>`, else undefined. The prediction
+ * event takes its domain and meta.uri from the wiki table by `wiki_id`, so a `meta.domain` naming
+ * another host would publish one wiki's score under another's name:
+ * - `wiki_id` a table wiki: `meta.domain` must be exactly its host ("canary" aside, filtered);
+ * - `wiki_id` not in the table: `meta.domain` must not be a table host, nor end in
+ *   ".wikipedia.org" (a Wikipedia the table does not know); other wikis (wikidata, commons, …)
+ *   pass and are filtered as not_wikipedia;
+ * - the page's URL on that host must fit the schema's meta.uri length.
+ */
+export function wikiDomainProblem(event: PageChangeEvent): string | undefined {
+  const domain = event.meta.domain;
+  const wiki = event.wiki_id;
+  const host = hostForDbName(wiki);
+  if (domain !== undefined && domain !== "canary") {
+    if (host !== undefined && domain !== host)
+      return `meta.domain: ${JSON.stringify(domain)} is not ${host}, the host of wiki_id ${JSON.stringify(wiki)} in the wiki table`;
+    if (host === undefined) {
+      const claimed = dbNameForHost(domain);
+      if (claimed !== undefined)
+        return `wiki_id: ${JSON.stringify(wiki)} is not ${claimed}, the wiki of meta.domain ${JSON.stringify(domain)} in the wiki table`;
+      if (/wikipedia\.org$/i.test(domain))
+        return `meta.domain: ${JSON.stringify(domain)} is not a Wikipedia host in the wiki table`;
+    }
+  }
+  if (host !== undefined && pageUri(host, event.page.page_title).length > MAX_URI_LENGTH)
+    return `page.page_title: too long (its URL exceeds the ${MAX_URI_LENGTH} characters meta.uri may have)`;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,7 +220,7 @@ export interface FilterConfig {
   kinds?: readonly string[];
   /** Drop events with meta.domain "canary". Default true. */
   dropCanary?: boolean;
-  /** Require meta.domain to end in ".wikipedia.org". Default true. */
+  /** Require a table Wikipedia: meta.domain the wiki table's host of wiki_id. Default true. */
   requireWikipedia?: boolean;
   /** Drop redirect pages (page.is_redirect true). Default true. */
   dropRedirects?: boolean;
@@ -187,9 +270,8 @@ export function classify(event: PageChangeEvent, config: FilterConfig | Compiled
   const c = compileFilter(config);
   const domain = event.meta.domain ?? "";
   if (c.dropCanary && domain === "canary") return { accept: false, reason: "canary" };
-  if (c.requireWikipedia && !domain.endsWith(".wikipedia.org"))
-    return { accept: false, reason: "not_wikipedia" };
   const wiki = event.wiki_id;
+  if (c.requireWikipedia && domain !== hostForDbName(wiki)) return { accept: false, reason: "not_wikipedia" };
   const supported = wiki === "testwiki" ? c.allowTestwiki : c.wikiIds.has(wiki);
   if (!supported) return { accept: false, reason: "unsupported_wiki" };
   if (!c.kinds.has(event.page_change_kind)) return { accept: false, reason: "kind" };

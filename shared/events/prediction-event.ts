@@ -10,8 +10,14 @@
  *   revision yields the same id and sinks can de-duplicate;
  * - `meta.dt` is set to the build time (LiftWing leaves it to EventGate);
  * - `performer` (required by 1.0.0/1.1.0) falls back to `revision.editor`; without either the
- *   event is skipped with reason `no_performer`.
+ *   event is skipped with reason `no_performer`;
+ * - `meta.domain` and `meta.uri` come from the wiki table by `wiki_id`, never from the source
+ *   (a source could name another host than the wiki whose revision was scored);
+ * - the source is validated as ingest validates it (`parsePageChange`), so an event built here
+ *   is one the prediction schema accepts; an invalid source is skipped as `invalid_page_change`.
  */
+import { parsePageChange } from "./page-change.ts";
+import { hostForDbName, pageUri } from "../wikis/wikis.ts";
 
 export const DEFAULT_PREDICTION_STREAM = "mediawiki.page_revert_risk_multilingual_prediction_change.v1";
 export const DEFAULT_PREDICTION_SCHEMA_VERSION = "1.1.0";
@@ -41,7 +47,7 @@ export interface BuildOptions {
   requirePerformer?: boolean;
 }
 
-export type PredictionSkipReason = "no_performer" | "not_page_change";
+export type PredictionSkipReason = "no_performer" | "not_page_change" | "invalid_page_change";
 
 export type BuildResult =
   { ok: true; event: PredictionEvent } | { ok: false; reason: PredictionSkipReason; message: string };
@@ -156,6 +162,8 @@ export function buildPredictionEvent(
       message: `source $schema ${JSON.stringify(schema)} is not /mediawiki/page/change/1.x`,
     };
   }
+  const parsed = parsePageChange(source);
+  if (!parsed.ok) return { ok: false, reason: "invalid_page_change", message: parsed.errors.join("; ") };
   let performer: Obj | undefined;
   if (isObj(source.performer)) performer = pick(source.performer, p.user);
   else if (isObj(source.revision) && isObj(source.revision.editor))
@@ -172,8 +180,13 @@ export function buildPredictionEvent(
     id: predictionEventId(stream, wiki, Number(rev.rev_id), prediction.model_version),
     dt: (options.now?.() ?? new Date()).toISOString(),
   };
-  for (const k of ["request_id", "domain", "uri"] as const)
-    if (typeof srcMeta[k] === "string") meta[k] = srcMeta[k];
+  if (typeof srcMeta.request_id === "string") meta.request_id = srcMeta.request_id;
+  const host = hostForDbName(wiki);
+  if (host !== undefined) {
+    meta.domain = host;
+    if (isObj(source.page) && typeof source.page.page_title === "string")
+      meta.uri = pageUri(host, source.page.page_title);
+  }
 
   const event: Obj = {
     $schema: predictionSchemaUri(version),

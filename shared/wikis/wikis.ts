@@ -67,6 +67,35 @@ export function dbNameForCode(code: string): string | undefined {
   return code === TEST_WIKI ? TEST_DB : byCode.get(code)?.dbName;
 }
 
+/** The table's host of a real database name ("alswiki" → "als.wikipedia.org"), else undefined. */
+export function hostForDbName(dbName: string): string | undefined {
+  const code = codeForDbName(dbName);
+  return code === undefined ? undefined : hostForCode(code);
+}
+
+/**
+ * The database name whose table host is exactly `host` (no case folding, no port: for checking
+ * what an event claims), else undefined.
+ */
+export function dbNameForHost(host: string): string | undefined {
+  return host === TEST_HOST ? TEST_DB : byDomain.get(host)?.dbName;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The URL of a page on a host, encoded like MediaWiki's wfUrlencode (`;@$!*(),/~:` kept), which
+ * is how page_change events carry it in `meta.uri`: e.g. "https://en.wikipedia.org/wiki/A/B_(c)".
+ * Lone surrogates (never in a MediaWiki title) become U+FFFD so that encoding cannot throw.
+ */
+export function pageUri(host: string, title: string): string {
+  const wellFormed = title.replace(/ /g, "_").replace(LONE_SURROGATE, "\uFFFD");
+  const path = encodeURIComponent(wellFormed).replace(/%(3B|40|24|2C|2F|3A)/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
+  return `https://${host}/wiki/${path}`;
+}
+
 /**
  * The code of a wiki id as clients send it: a real database name, or LiftWing's `lang + "wiki"`
  * (`wiki_db` in its answers, e.g. "gswwiki", which ORES clients fed back may use); else undefined.
