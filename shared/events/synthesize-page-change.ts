@@ -19,7 +19,7 @@ export interface RevisionFacts {
   size?: number;
   comment?: string;
   minor?: boolean;
-  /** Editor; an anonymous (IP) editor has userId 0 or undefined. */
+  /** Editor; an anonymous (IP) editor has userId 0 or undefined; "" when hidden or unknown. */
   userText: string;
   userId?: number;
   groups?: string[];
@@ -37,10 +37,12 @@ function syntheticId(wikiId: string, revId: number): string {
 export function synthesizePageChange(f: RevisionFacts): Record<string, unknown> {
   const title = f.title.replace(/ /g, "_");
   const anonymous = !f.userId;
-  const editor: Record<string, unknown> = { user_text: f.userText, is_bot: f.isBot ?? false };
+  // An unknown (hidden) user has no user_text: the schema's user_text may not be empty.
+  const name = f.userText ? { user_text: f.userText } : {};
+  const editor: Record<string, unknown> = { ...name, is_bot: f.isBot ?? false };
   if (!anonymous) editor.user_id = f.userId;
   const performer: Record<string, unknown> = {
-    user_text: f.userText,
+    ...name,
     groups: f.groups ?? (anonymous ? ["*"] : ["*", "user"]),
     is_bot: f.isBot ?? false,
     is_system: false,
