@@ -126,6 +126,19 @@ function unavailable(): ScoreError {
   };
 }
 
+/** A revision that failed at a stage: `unavailable` when its caller gave up, else `code`. */
+function failure(
+  lang: string,
+  revId: number,
+  err: unknown,
+  code: ScoreErrorCode,
+  retryable: boolean,
+  prefix = "",
+): RevisionOutcome {
+  if (err instanceof AbortedError) return { ok: false, lang, revId, error: unavailable() };
+  return { ok: false, lang, revId, error: { code, message: prefix + errorOf(err).message, retryable } };
+}
+
 interface FetchKey {
   lang: string;
   revId: number;
@@ -242,13 +255,7 @@ export class BatchingScoringService implements ScoringService {
         try {
           data = await this.withDeadline(this.fetcher(lang).submit({ lang, revId }, options.signal), options);
         } catch (err) {
-          if (err instanceof AbortedError) return { ok: false, lang, revId, error: unavailable() };
-          return {
-            ok: false,
-            lang,
-            revId,
-            error: { code: "mediawiki_unavailable", message: errorOf(err).message, retryable: true },
-          };
+          return failure(lang, revId, err, "mediawiki_unavailable", true);
         }
         if ("code" in data) return { ok: false, lang, revId, error: data };
         return this.scoreOne(data, options);
@@ -269,24 +276,13 @@ export class BatchingScoringService implements ScoringService {
     try {
       item = await (this.parts.featurize ?? ((r) => featurize(r, this.manifest.features)))(revision);
     } catch (err) {
-      return {
-        ok: false,
-        lang,
-        revId,
-        error: { code: "model_error", message: `featurizer: ${errorOf(err).message}`, retryable: false },
-      };
+      return failure(lang, revId, err, "model_error", false, "featurizer: ");
     }
     try {
       const result = await this.withDeadline(this.scoring.submit(item, options.signal), options);
       return { ok: true, revision, result, supported: this.supported.has(lang) };
     } catch (err) {
-      if (err instanceof AbortedError) return { ok: false, lang, revId, error: unavailable() };
-      return {
-        ok: false,
-        lang,
-        revId,
-        error: { code: "model_error", message: errorOf(err).message, retryable: true },
-      };
+      return failure(lang, revId, err, "model_error", true);
     }
   }
 
