@@ -1,10 +1,11 @@
 /**
- * `mediawiki/page/change` 1.x events (the `mediawiki.page_change.v1` stream): a lenient zod schema
- * for what the pipeline needs, precise validation messages, and the changeprop-style filter that
- * decides whether an event is scored (rrml.md §9). Runtime-agnostic.
+ * `mediawiki/page/change` 1.x events (the `mediawiki.page_change.v1` stream): a zod schema for
+ * what the pipeline needs, precise validation messages, and the changeprop-style filter that
+ * decides whether an event is scored (docs/events.md "Ingest"). Runtime-agnostic.
  *
- * Validation is deliberately loose: live events are 1.6.0 (newer than any schema revrisk can
- * load), so unknown fields pass through untouched and only the fields revrisk reads are checked.
+ * Validation is loose about the rest (live events are 1.6.0, newer than any schema revrisk can
+ * load, so unknown fields pass through untouched) and strict about what revrisk reads or the
+ * prediction event copies, including that `meta.domain` and `wiki_id` name the same table wiki.
  */
 import { z } from "zod";
 import { codeForDbName, dbNameForCode, dbNameForHost, hostForDbName, pageUri } from "../wikis/wikis.ts";
