@@ -377,7 +377,7 @@ describe("property: ingest-accepted events make schema-valid prediction events",
       await queue.close();
     }
     // Not vacuous: plenty of events were enqueued and built, and plenty were refused.
-    expect(totals.built).toBeGreaterThan(100);
-    expect(totals.invalid).toBeGreaterThan(50);
+    expect(totals.built).toBeGreaterThan(50); // 109 with this seed
+    expect(totals.invalid).toBeGreaterThan(300); // 648 with this seed
   });
 });
