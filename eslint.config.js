@@ -7,6 +7,24 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // The dashboard's browser script (functions/api/dashboard-page/): the browser globals it uses.
+    files: ["functions/api/dashboard-page/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          "document",
+          "window",
+          "fetch",
+          "EventSource",
+          "URLSearchParams",
+          "requestAnimationFrame",
+          "performance",
+          "setInterval",
+        ].map((g) => [g, "readonly"]),
+      ),
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],

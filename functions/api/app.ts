@@ -5,7 +5,7 @@
  *
  * This file assembles the app: configuration, the request middleware (request id, metrics, one log
  * line per 5xx), the error handlers (functions/api/errors.ts) and the route modules —
- * functions/api/liftwing.ts, ores.ts and operations.ts. Deviations from LiftWing, KServe and ORES are
+ * functions/api/liftwing.ts, ores.ts, operations.ts, feed.ts and dashboard.ts. Deviations from LiftWing, KServe and ORES are
  * listed in docs/api.md.
  */
 import { Hono } from "hono";
@@ -20,6 +20,8 @@ import {
   type Logger,
 } from "./context.ts";
 import { notFoundHandler, onError } from "./errors.ts";
+import { registerDashboardRoutes } from "./dashboard.ts";
+import { registerFeedRoutes } from "./feed.ts";
 import { registerLiftWingRoutes } from "./liftwing.ts";
 import { registerOperationRoutes } from "./operations.ts";
 import { registerOresRoutes } from "./ores.ts";
@@ -84,6 +86,9 @@ export function createApiApp(options: ApiOptions): Hono<Env> {
   app.onError(onError);
   app.notFound(notFoundHandler);
 
+  // Before LiftWing's "/": browsers (Accept: text/html) get the dashboard, other clients the liveness JSON.
+  registerDashboardRoutes(app, ctx, options);
+  registerFeedRoutes(app, ctx, options.feed);
   registerLiftWingRoutes(app, ctx);
   registerOresRoutes(app, ctx);
   registerOperationRoutes(app, ctx);

@@ -6,6 +6,9 @@
 import type { Manifest } from "../../shared/model/bundle.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ScoringService } from "../../shared/scoring/service.ts";
+import type { PipelineStatus } from "../node/live-status.ts";
+import type { DashboardAssets } from "./dashboard.ts";
+import type { FeedOptions } from "./feed.ts";
 
 export interface ApiConfig {
   /** Model name served (route name and `model_name`). Default: the manifest's `model_name`. */
@@ -76,6 +79,12 @@ export interface ApiOptions {
   emitEvent?: EmitEvent;
   /** Where the 5xx and failed-emission lines go (one structured line each, with the request id). */
   logger?: Logger;
+  /** The prediction feed's source (functions/api/feed.ts); absent: the feed routes answer 404. */
+  feed?: FeedOptions;
+  /** The pipeline's live numbers for /v1/status (functions/node/live-status.ts); absent: health only. */
+  status?: () => PipelineStatus;
+  /** The dashboard page's files (functions/api/dashboard.ts); absent: no page, `/` answers JSON. */
+  dashboard?: DashboardAssets;
 }
 
 export const DEADLINE_HEADER = "X-Request-Deadline-Ms";

@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { createMetrics } from "../node/metrics.ts";
 import { createApiApp, type ApiOptions } from "./app.ts";
+import { loadDashboardAssets } from "../node/dashboard-assets.ts";
 import { answerClientErrors, httpServerOptions, type HttpLimits } from "../node/http-limits.ts";
 
 export interface ApiServerOptions extends ApiOptions {
@@ -38,6 +39,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const app = createApiApp({
     ...appOptions,
     metrics: appOptions.metrics ?? createMetrics({ defaultMetrics: true }),
+    dashboard: appOptions.dashboard ?? loadDashboardAssets(),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: httpServerOptions(http) }, () =>

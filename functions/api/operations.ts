@@ -7,31 +7,37 @@ import type { Hono } from "hono";
 import type { ApiContext, Env, Json } from "./context.ts";
 import { buildOpenApi, renderDocsHtml } from "./openapi.ts";
 
+/** What /healthz answers (also part of /v1/status): model, provider in use, degraded, ready. */
+export function healthBody(ctx: ApiContext): Json {
+  const { service, model, version } = ctx;
+  const h = service.health();
+  const ready = service.ready();
+  const requested = h.requestedProvider.toLowerCase();
+  const explicit = requested === "cuda" || requested === "cpu" || requested === "wasm";
+  const degraded = h.fallback !== undefined || (explicit && requested !== h.provider);
+  const body: Json = {
+    status: degraded ? "degraded" : ready ? "ok" : "starting",
+    ready,
+    model: { name: model, version },
+    provider: h.provider,
+    requested_provider: h.requestedProvider,
+  };
+  if (h.fallback !== undefined) body.fallback = h.fallback;
+  if (degraded)
+    body.warning =
+      `Requested execution provider "${h.requestedProvider}" is not in use; running on "${h.provider}"` +
+      (h.fallback ? ` (${h.fallback})` : "") +
+      ". Throughput is far below what this worker is sized for.";
+  body.warmed_up = h.warmedUp;
+  return body;
+}
+
 export function registerOperationRoutes(app: Hono<Env>, ctx: ApiContext): void {
   const { service, metrics, model, version } = ctx;
 
   app.get("/healthz", (c) => {
     c.set("route", "/healthz");
-    const h = service.health();
-    const ready = service.ready();
-    const requested = h.requestedProvider.toLowerCase();
-    const explicit = requested === "cuda" || requested === "cpu" || requested === "wasm";
-    const degraded = h.fallback !== undefined || (explicit && requested !== h.provider);
-    const body: Json = {
-      status: degraded ? "degraded" : ready ? "ok" : "starting",
-      ready,
-      model: { name: model, version },
-      provider: h.provider,
-      requested_provider: h.requestedProvider,
-    };
-    if (h.fallback !== undefined) body.fallback = h.fallback;
-    if (degraded)
-      body.warning =
-        `Requested execution provider "${h.requestedProvider}" is not in use; running on "${h.provider}"` +
-        (h.fallback ? ` (${h.fallback})` : "") +
-        ". Throughput is far below what this worker is sized for.";
-    body.warmed_up = h.warmedUp;
-    return c.json(body);
+    return c.json(healthBody(ctx));
   });
 
   app.get("/readyz", (c) => {

@@ -12,6 +12,7 @@ import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 import { join } from "node:path";
 import { startMonitor } from "./monitor.ts";
+import { pipelineStatus, registerStatusMetrics } from "../node/live-status.ts";
 import { startScorerWorker, type ScorerWorker } from "./node.ts";
 
 export function register(program: Command): void {
@@ -109,8 +110,12 @@ export function register(program: Command): void {
         },
         log: (level, msg, fields) => log[level](fields ?? {}, msg),
       });
+      // The dashboard's numbers (no feed: predictions go to EventGate; docs/dashboard.md).
+      const status = pipelineStatus({ monitor });
+      registerStatusMetrics(runtime.metrics.registry, status);
       const api = o.api
         ? await startApiServer({
+            status,
             service: runtime.service,
             metrics: runtime.metrics,
             // One structured line per 5xx answer and per failed prediction-event emission.

@@ -1,7 +1,8 @@
 /**
  * The scorer's monitor (Node): counts finished messages, measures the rate (EWMA), reads the queue
  * depth, optionally applies the autoscaling policy to the poller pool, and writes
- * `<data-dir>/status.json` for `revrisk status`.
+ * `<data-dir>/status.json` for `revrisk status`. Its {@link Monitor.snapshot} is also what `/v1/status`
+ * and the pipeline gauges of `/metrics` read (functions/node/live-status.ts): one source for all three.
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -22,9 +23,16 @@ export interface ScorerStatus {
   deadLettered: number;
   /** Messages whose outcome is final: published + skipped + deadLettered. */
   finished: number;
+  /** Finished and retried messages by outcome, then reason (e.g. skipped → namespace). */
+  outcomes: Record<string, Record<string, number>>;
+  /** What the autoscaler asked for at the last tick (= workers without autoscaling). */
+  targetWorkers: number;
   updatedAt: string;
   pid: number;
 }
+
+/** One point of the throughput history: seconds since the epoch, messages finished per second. */
+export type RatePoint = [t: number, rate: number];
 
 export interface Monitor {
   /** Pass as the scorer worker's `count` option. */
@@ -33,6 +41,10 @@ export interface Monitor {
   readonly published: number;
   readonly skipped: number;
   readonly deadLettered: number;
+  /** The status of the last tick (undefined before the first). */
+  snapshot(): ScorerStatus | undefined;
+  /** The rate at each tick over the last hour, oldest first. */
+  history(): readonly RatePoint[];
   stop(): void;
 }
 
@@ -52,6 +64,10 @@ export function startMonitor(o: {
   let rate = 0;
   let lastFinished = 0;
   let lastT = performance.now() / 1000;
+  const outcomes: Record<string, Record<string, number>> = {};
+  let last: ScorerStatus | undefined;
+  let target: number | undefined;
+  const history: RatePoint[] = [];
   const scaler = o.scaling ? createAutoscaler(o.scaling, o.scaling.minWorkers) : undefined;
   mkdirSync(dirname(o.statusPath), { recursive: true });
   const tick = setInterval(async () => {
@@ -70,6 +86,7 @@ export function startMonitor(o: {
           inFlight: depth.inFlight,
           throughputPerWorker: worker.pollers() ? rate / worker.pollers() : undefined,
         });
+        target = d.workers;
         if (d.workers !== worker.pollers()) {
           o.log.info(
             { from: worker.pollers(), to: d.workers, reason: d.reason, backlog: depth },
@@ -86,9 +103,14 @@ export function startMonitor(o: {
         skipped,
         deadLettered,
         finished,
+        outcomes: structuredClone(outcomes),
+        targetWorkers: target ?? worker.pollers(),
         updatedAt: new Date().toISOString(),
         pid: process.pid,
       };
+      last = status;
+      history.push([Date.now() / 1000, rate]);
+      while (history.length && history[0]![0] < Date.now() / 1000 - 3600) history.shift();
       writeFileSync(o.statusPath + ".tmp", JSON.stringify(status));
       renameSync(o.statusPath + ".tmp", o.statusPath);
     } catch (err) {
@@ -96,7 +118,9 @@ export function startMonitor(o: {
     }
   }, o.everyMs ?? 2000);
   return {
-    count(outcome) {
+    count(outcome, reason) {
+      const byReason = (outcomes[outcome] ??= {});
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
       if (outcome === "retry") return;
       finished++;
       if (outcome === "published") published++;
@@ -115,6 +139,8 @@ export function startMonitor(o: {
     get deadLettered() {
       return deadLettered;
     },
+    snapshot: () => last,
+    history: () => history,
     stop: () => clearInterval(tick),
   };
 }

@@ -15,11 +15,11 @@ import { addRuntimeOptions, common, envOption, parsePort, parsePositiveInt } fro
 import { createLogger, createRuntime, runtimeOptions, eventEmitter, onShutdown } from "../node/runtime.ts";
 import { startScorerWorker, type ScorerWorker } from "../scorer/node.ts";
 import { startMonitor } from "../scorer/monitor.ts";
+import { pipelineStatus, registerStatusMetrics } from "../node/live-status.ts";
 import { startEventGateSink } from "../../standins/eventgate-sink/sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
-import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")
@@ -124,6 +124,16 @@ export function register(program: Command): void {
       ),
     )
     .addOption(
+      envOption({
+        flags: "--feed-max-connection <s>",
+        description:
+          "seconds after which the prediction feed closes a connection (clients resume from Last-Event-ID, as with EventStreams)",
+        env: ["REVRISK_FEED_MAX_CONNECTION"],
+        default: 900,
+        parse: parsePositiveInt,
+      }),
+    )
+    .addOption(
       new Option(
         "--exit-when-done",
         "with --offline: exit once the replay is fully scored (demo / smoke test)",
@@ -151,11 +161,6 @@ export function register(program: Command): void {
         mediawikiUrl = mw.apiBase;
         log.info({ url: mw.url }, "offline: MediaWiki fixture server started");
       }
-      const eventgate = new EventGateClient({ url: sink.eventsUrl });
-      await checkEventGate(eventgate, { stream: o.eventgateStream }).catch(async (err: unknown) => {
-        await sink.close();
-        throw err;
-      });
       const runtime = await createRuntime({ ...runtimeOptions(o, log), mediawikiUrl });
 
       let ingest;
@@ -201,7 +206,7 @@ export function register(program: Command): void {
       const worker: ScorerWorker = startScorerWorker({
         service: runtime.service,
         queue,
-        eventgate,
+        eventgate: new EventGateClient({ url: sink.eventsUrl }),
         manifest: runtime.model.manifest,
         stream: o.eventgateStream,
         pollers: 1,
@@ -211,7 +216,12 @@ export function register(program: Command): void {
         log: (level, msg, fields) => log[level](fields ?? {}, msg),
       });
 
+      // The dashboard's numbers and feed: the monitor + ingest snapshot, and the results table.
+      const status = pipelineStatus({ monitor, ingest: ingest.server.metrics });
+      registerStatusMetrics(runtime.metrics.registry, status);
       const api = await startApiServer({
+        status,
+        feed: { source: sink.db, maxConnectionMs: o.feedMaxConnection * 1000 },
         service: runtime.service,
         metrics: runtime.metrics,
         // One structured line per 5xx answer and per failed prediction-event emission.
@@ -238,6 +248,7 @@ export function register(program: Command): void {
         [
           "",
           `revrisk serve is running (${o.offline ? "offline demo" : "live"}; model ${runtime.model.manifest.model_version} on ${runtime.model.health().provider})`,
+          `  dashboard       ${api.url}/dashboard   (feed: ${api.url}/v1/stream/predictions)`,
           `  on-demand API   ${api.url}/v1/models/${runtime.model.manifest.model_name}:predict   docs: ${api.url}/docs`,
           `  ingest          POST ${ingest.server.url}/v1/events`,
           `  EventGate sink  ${sink.eventsUrl}`,

@@ -1,7 +1,8 @@
 /**
  * Results database (Node only): accepted prediction events, one flattened row each, in DuckDB
  * (@duckdb/node-api). Idempotent on `meta.id`: a re-sent event increments `duplicates` on the
- * existing row instead of adding one.
+ * existing row instead of adding one. Each stored row gets `seq`, a gap-free position in insertion
+ * order kept across restarts: the prediction feed's event id (functions/api/feed.ts, docs/dashboard.md).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -37,6 +38,25 @@ CREATE TABLE IF NOT EXISTS predictions (
   duplicates INTEGER NOT NULL DEFAULT 0,
   event JSON NOT NULL
 )`;
+
+/** Added after the first release: files written before it get the column (numbered in rowid order) on open. */
+const SEQ_DDL = "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS seq BIGINT";
+
+/** Which predictions a feed or a listing asks for. */
+export interface PredictionQuery {
+  /** wiki ids (e.g. "enwiki"); empty or absent: all. */
+  wikis?: readonly string[];
+  /** Only events with probability_true at least this. */
+  minProbability?: number;
+  /** Only events published (meta.dt) at or after this time. */
+  since?: Date;
+}
+
+/** One stored prediction event with its feed position. */
+export interface StoredPrediction {
+  seq: number;
+  event: Obj;
+}
 
 const COLUMNS = [
   "meta_id",
@@ -118,6 +138,24 @@ export function flattenPrediction(
   };
 }
 
+function whereOf(q: PredictionQuery): [string, DuckDBValue[]] {
+  const parts: string[] = [];
+  const params: DuckDBValue[] = [];
+  if (q.wikis?.length) {
+    parts.push(`wiki_id IN (${q.wikis.map(() => "?").join(",")})`);
+    params.push(...q.wikis);
+  }
+  if (q.minProbability !== undefined) {
+    parts.push("probability_true >= ?");
+    params.push(q.minProbability);
+  }
+  if (q.since) {
+    parts.push("meta_dt >= TRY_CAST(? AS TIMESTAMPTZ)");
+    params.push(q.since.toISOString());
+  }
+  return [parts.map((p) => `AND ${p} `).join(""), params];
+}
+
 export interface InsertResult {
   inserted: number;
   duplicates: number;
@@ -129,11 +167,15 @@ export class ResultsDb {
   private conn: DuckDBConnection;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Highest `seq` stored. */
+  private head: number;
+  private listeners = new Set<(head: number) => void>();
 
-  private constructor(path: string, instance: DuckDBInstance, conn: DuckDBConnection) {
+  private constructor(path: string, instance: DuckDBInstance, conn: DuckDBConnection, head: number) {
     this.path = path;
     this.instance = instance;
     this.conn = conn;
+    this.head = head;
   }
 
   /** Opens (creating) the database file, or ":memory:". */
@@ -142,7 +184,47 @@ export class ResultsDb {
     const instance = await DuckDBInstance.create(path);
     const conn = await instance.connect();
     await conn.run(PREDICTIONS_DDL);
-    return new ResultsDb(path, instance, conn);
+    await conn.run(SEQ_DDL);
+    await conn.run(
+      "UPDATE predictions SET seq = n.s FROM (SELECT meta_id, (SELECT COALESCE(MAX(seq), 0) FROM predictions) + ROW_NUMBER() OVER (ORDER BY rowid) AS s FROM predictions WHERE seq IS NULL) n WHERE predictions.meta_id = n.meta_id",
+    );
+    const r = await conn.runAndReadAll("SELECT COALESCE(MAX(seq), 0)::BIGINT AS h FROM predictions");
+    return new ResultsDb(path, instance, conn, Number(r.getRowObjectsJS()[0]!.h));
+  }
+
+  /** The highest feed position stored (0: none). */
+  get lastSeq(): number {
+    return this.head;
+  }
+
+  /** Calls `listener(lastSeq)` after each insert that stored new rows; returns the unsubscribe. */
+  onInsert(listener: (head: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Up to `limit` stored events after position `seq` that match `q`, in feed order. */
+  async after(seq: number, q: PredictionQuery, limit: number): Promise<StoredPrediction[]> {
+    const [where, params] = whereOf(q);
+    return this.events(`SELECT seq, event FROM predictions WHERE seq > ? ${where} ORDER BY seq LIMIT ?`, [
+      seq,
+      ...params,
+      limit,
+    ]);
+  }
+
+  /** The `limit` riskiest stored events that match `q` (highest probability_true first, then newest). */
+  recent(q: PredictionQuery, limit: number): Promise<StoredPrediction[]> {
+    const [where, params] = whereOf(q);
+    return this.events(
+      `SELECT seq, event FROM predictions WHERE TRUE ${where} ORDER BY probability_true DESC NULLS LAST, seq DESC LIMIT ?`,
+      [...params, limit],
+    );
+  }
+
+  private async events(sql: string, params: DuckDBValue[]): Promise<StoredPrediction[]> {
+    const rows = await this.query(sql, params);
+    return rows.map((r) => ({ seq: Number(r.seq), event: JSON.parse(String(r.event)) as Obj }));
   }
 
   /** Serialises work on the single connection. */
@@ -181,12 +263,13 @@ export class ResultsDb {
       const placeholders = COLUMNS.map((c) =>
         TS.has(c) ? "TRY_CAST(? AS TIMESTAMPTZ)" : JSONCOL.has(c) ? "CAST(? AS JSON)" : "?",
       ).join(", ");
+      let seq = this.head;
       await this.conn.run("BEGIN TRANSACTION");
       try {
         for (const r of fresh) {
           await this.conn.run(
-            `INSERT INTO predictions (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
-            COLUMNS.map((c) => r[c]),
+            `INSERT INTO predictions (${COLUMNS.join(", ")}, seq) VALUES (${placeholders}, ?)`,
+            [...COLUMNS.map((c) => r[c]), ++seq],
           );
         }
         for (const [id, n] of dupCount) {
@@ -199,6 +282,10 @@ export class ResultsDb {
       } catch (e) {
         await this.conn.run("ROLLBACK");
         throw e;
+      }
+      if (seq > this.head) {
+        this.head = seq;
+        for (const l of this.listeners) l(seq);
       }
       let duplicates = 0;
       for (const n of dupCount.values()) duplicates += n;
