@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until, startOfflineRuntime } from "./helpers.ts";
-import type { Runtime } from "../functions/node/runtime.ts";
+import { eventEmitter, type Runtime } from "../functions/node/runtime.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startMonitor, type Monitor, type ScorerStatus } from "../functions/scorer/monitor.ts";
 import { startEventGateSink, type EventGateSink } from "../standins/eventgate-sink/sink.ts";
@@ -173,6 +173,35 @@ describe("scorer: EventGate answers → DLQ / retry, logged and counted", () => 
     expect(logs.filter((l) => l.msg === "message dead-lettered")).toHaveLength(events.length);
     await until(() => status().deadLettered === events.length, 10_000, "status.json counts them");
   }, 120_000);
+
+  it('the API\'s {"event"} emitter goes through the same publisher and outcomes', async () => {
+    const scored = {
+      modelName: "revertrisk-multilingual",
+      modelVersion: "fixture-1",
+      lang: "en",
+      wikiDb: "enwiki",
+      revId: 1,
+      prediction: false,
+      probabilities: { true: 0.2, false: 0.8 },
+      supported: true,
+    };
+    const e = events[0]!;
+    await expect(eventEmitter({ eventgateUrl: sink.eventsUrl })(e, scored)).resolves.toBeUndefined();
+    expect(await sink.db.query("SELECT rev_id FROM predictions")).toEqual([
+      { rev_id: String(e.revision.rev_id) },
+    ]);
+    await expect(
+      eventEmitter({ eventgateUrl: sink.eventsUrl, schemaVersion: "1.2.0" })(e, scored),
+    ).rejects.toThrow(/EventGate did not accept the event: error: Failed loading schema at/);
+    const { performer: _p, ...noPerformer } = e;
+    const { editor: _e, ...revision } = e.revision;
+    await expect(
+      eventEmitter({ eventgateUrl: sink.eventsUrl })({ ...noPerformer, revision }, scored),
+    ).resolves.toEqual({
+      skipped: "no_performer",
+    });
+    await sink.db.query("DELETE FROM predictions");
+  });
 
   it("start-up check: refuses an unknown schema version or stream with EventGate's message", async () => {
     const eventgate = new EventGateClient({ url: sink.eventsUrl });

@@ -30,7 +30,16 @@ describe("revrisk status", () => {
     const now = new Date("2026-11-24T20:00:00Z");
     writeFileSync(
       join(dir, "status.json"),
-      JSON.stringify({ workers: 3, rate: 4, updatedAt: "2026-11-24T19:59:58Z", published: 10, pid: 1 }),
+      JSON.stringify({
+        workers: 3,
+        rate: 4,
+        updatedAt: "2026-11-24T19:59:58Z",
+        published: 10,
+        skipped: 2,
+        deadLettered: 1,
+        finished: 13,
+        pid: 1,
+      }),
     );
     mkdirSync(join(dir, "backfill"));
     writeFileSync(
@@ -53,6 +62,7 @@ describe("revrisk status", () => {
     const text = renderStatus(r, { dataDir: dir });
     expect(text).toContain("backlog (embedded): 20 waiting, 9 in flight, 1 dead-lettered");
     expect(text).toContain("workers: 3, 4.0 msg/s");
+    expect(text).toContain("finished since start: 10 published, 2 skipped, 1 dead-lettered");
     expect(text).toContain("ETA: 7s for 29 messages");
     expect(text).toContain("backfill api enwiki 2026-10-01..2026-11-01: 1234 done, resumable");
 

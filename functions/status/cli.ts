@@ -22,7 +22,15 @@ import type { ScorerStatus } from "../scorer/monitor.ts";
 
 export interface StatusReport {
   queue: { kind: string; depth?: QueueDepth; error?: string };
-  workers?: { count: number; rate: number; updatedAt: string; stale: boolean; source: string };
+  workers?: {
+    count: number;
+    rate: number;
+    updatedAt: string;
+    stale: boolean;
+    source: string;
+    /** What the process finished since it started, when its status file says (published, skipped, dead-lettered). */
+    finished?: { published: number; skipped: number; deadLettered: number };
+  };
   /** Seconds until the backlog (visible + in flight) is drained at the current rate. */
   etaS?: number;
   backfills: Array<{ file: string; source: string; done: number; completed: boolean; updatedAt: string }>;
@@ -127,6 +135,15 @@ export async function collectStatus(
       updatedAt: ws.status.updatedAt,
       stale,
       source: ws.source,
+      ...(typeof ws.status.deadLettered === "number"
+        ? {
+            finished: {
+              published: Number(ws.status.published) || 0,
+              skipped: Number(ws.status.skipped) || 0,
+              deadLettered: ws.status.deadLettered,
+            },
+          }
+        : {}),
     };
   }
   const d = report.queue.depth;
@@ -150,6 +167,11 @@ export function renderStatus(r: StatusReport, o: StatusOptions): string {
         ? `workers: none reporting (last status ${r.workers.updatedAt} in ${r.workers.source})`
         : `workers: ${r.workers.count}, ${r.workers.rate.toFixed(1)} msg/s`,
     );
+    const f = r.workers.finished;
+    if (f)
+      lines.push(
+        `finished since start: ${f.published} published, ${f.skipped} skipped, ${f.deadLettered} dead-lettered`,
+      );
   } else
     lines.push(
       `workers: unknown (no status at ${o.statusUrl ?? o.statusFile ?? join(o.dataDir, "status.json")})`,
