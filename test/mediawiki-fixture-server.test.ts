@@ -3,7 +3,7 @@
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MwFixtureStore, seededStore } from "../standins/mediawiki-fixture/store.ts";
+import { MwFixtureStore, PARITY_FILES, seededStore } from "../standins/mediawiki-fixture/store.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 
 let server: MwFixtureServer;
@@ -208,5 +208,51 @@ describe("seeding", () => {
     const restored = MwFixtureStore.fromJSON(JSON.parse(JSON.stringify(a)));
     expect(restored.seeded()).toEqual(seeded);
     expect(restored.revision(s.lang, s.revId)).toEqual(rev);
+  });
+});
+
+describe("load-test helpers", () => {
+  it("seeds the fixture edits several rounds as distinct pages and revisions", () => {
+    const one = seededStore(PARITY_FILES.slice(0, 1));
+    const three = seededStore(PARITY_FILES.slice(0, 1), 3);
+    expect(three.seeded().length).toBe(3 * one.seeded().length);
+    const keys = three.seeded().map((s) => `${s.lang}:${s.revId}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const titles = three.seeded().map((s) => `${s.lang}:${s.title}`);
+    expect(new Set(titles).size).toBe(titles.length);
+    // Round 2 repeats round 1's texts under new ids.
+    const [a, b] = [three.seeded()[0]!, three.seeded()[one.seeded().length]!];
+    expect(three.revision(b.lang, b.revId)!.text).toBe(three.revision(a.lang, a.revId)!.text);
+  });
+
+  it("answers a share of API requests with 429 + Retry-After, 503 and hangs", async () => {
+    const s = await startMwFixtureServer({
+      store,
+      faultShares: { tooManyRequests: 0.1, unavailable: 0.1, hang: 0.1, retryAfterS: 7, hangMs: 50 },
+    });
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 100; i++) {
+        const qs = new URLSearchParams({ format: "json", formatversion: "2", action: "query" });
+        const res = await fetch(`${s.url}/fy.wikipedia.org/w/api.php?${qs}&prop=revisions&revids=${ids.rev}`);
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get("retry-after");
+        await res.arrayBuffer();
+      }
+      const n = (st: number) => statuses.filter((x) => x === st).length;
+      expect(n(429)).toBeGreaterThanOrEqual(8);
+      expect(n(429)).toBeLessThanOrEqual(12);
+      expect(n(503)).toBeGreaterThanOrEqual(8);
+      expect(n(503)).toBeLessThanOrEqual(12);
+      expect(retryAfter).toBe("7");
+      expect(s.faultCounts.too_many_requests).toBe(n(429));
+      expect(s.faultCounts.unavailable).toBe(n(503));
+      expect(s.faultCounts.hang).toBeGreaterThanOrEqual(8);
+      // A hung request is answered normally afterwards (200): the client is the one that gives up.
+      expect(n(200)).toBe(100 - n(429) - n(503));
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -36,6 +36,12 @@ export function register(program: Command): void {
       "result size budget before `continue` (env REVRISK_MW_FIXTURE_MAX_RESULT_SIZE)",
     )
     .option("--high-limits", "allow 500 values per multi-value parameter instead of 50")
+    .option("--rounds <n>", "seed the fixture edits n times (distinct pages and revisions each round)")
+    .option("--fault-429 <share>", "share (0–1) of API requests answered 429 with Retry-After")
+    .option("--fault-503 <share>", "share (0–1) of API requests answered 503")
+    .option("--fault-hang <share>", "share (0–1) of API requests that hang for --hang-ms first")
+    .option("--retry-after <s>", "Retry-After of the 429 answers (default 1)")
+    .option("--hang-ms <ms>", "how long a hanging request waits (default 30000)")
     .option("--list-seeded", "print the seeded (lang, rev_id) pairs as JSON lines and exit")
     .action(
       async (opts: {
@@ -46,10 +52,24 @@ export function register(program: Command): void {
         maxResultSize?: string;
         highLimits?: boolean;
         listSeeded?: boolean;
+        rounds?: string;
+        fault429?: string;
+        fault503?: string;
+        faultHang?: string;
+        retryAfter?: string;
+        hangMs?: string;
       }) => {
         const env = process.env;
         const data = opts.data ?? env.REVRISK_MW_FIXTURE_DATA;
-        const store = data ? loadStoreFile(data) : seededStore();
+        const rounds = intOption("--rounds", opts.rounds) ?? 1;
+        if (data && rounds > 1) throw new Error("--rounds applies to the parity fixtures, not to --data");
+        const store = data ? loadStoreFile(data) : seededStore(undefined, rounds);
+        const share = (flag: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!(n >= 0 && n <= 1)) throw new Error(`${flag} must be a share between 0 and 1, got ${v}`);
+          return n;
+        };
         if (opts.listSeeded) {
           const lines = store.seeded().map((s) => `${JSON.stringify(s)}\n`);
           process.stdout.on("error", () => process.exit(0)); // e.g. piped into `head`
@@ -66,6 +86,13 @@ export function register(program: Command): void {
             opts.maxResultSize ?? env.REVRISK_MW_FIXTURE_MAX_RESULT_SIZE,
           ),
           highLimits: opts.highLimits ?? false,
+          faultShares: {
+            tooManyRequests: share("--fault-429", opts.fault429),
+            unavailable: share("--fault-503", opts.fault503),
+            hang: share("--fault-hang", opts.faultHang),
+            retryAfterS: intOption("--retry-after", opts.retryAfter),
+            hangMs: intOption("--hang-ms", opts.hangMs),
+          },
         });
         const wikis = [...store.wikis.values()].map((w) => w.lang).join(", ");
         process.stderr.write(

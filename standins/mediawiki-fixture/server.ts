@@ -10,8 +10,8 @@
  *  - `action=query&list=allrevisions` (arvstart/arvend/arvdir/arvnamespace/arvlimit/arvcontinue).
  * The wiki is chosen by a path prefix (`/{host}/w/api.php`, e.g. `/en.wikipedia.org/w/api.php`) or,
  * for `/w/api.php`, by the Host header. Test hooks: artificial latency, injectable faults
- * (HTTP 429/503 with Retry-After, API errors such as maxlag, slow answers for timeouts), and a log
- * of requests.
+ * (HTTP 429/503 with Retry-After, API errors such as maxlag, slow answers for timeouts), a share of
+ * all API requests answered with such faults (`faultShares`, for fault soaks), and a log of requests.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -33,6 +33,26 @@ export interface MwFixtureFault {
   /** Only requests for which this returns true. */
   match?: (req: { host: string; params: URLSearchParams }) => boolean;
 }
+
+/**
+ * Shares (0–1) of API requests that fail, for fault soaks. Which requests fail is deterministic (the
+ * n-th request fails when frac(n·φ) falls in the fault's slice), spread evenly over time, and
+ * independent of the wiki, so a retry of a failed request is another draw.
+ */
+export interface MwFaultShares {
+  /** HTTP 429 with `Retry-After: retryAfterS`. */
+  tooManyRequests?: number;
+  /** HTTP 503 (Wikimedia's error page). */
+  unavailable?: number;
+  /** No answer for `hangMs` (past any client timeout), then the normal answer if anyone still waits. */
+  hang?: number;
+  /** Default 1. */
+  retryAfterS?: number;
+  /** Default 30 000. */
+  hangMs?: number;
+}
+
+export type MwFaultKind = "too_many_requests" | "unavailable" | "hang";
 
 export interface RecordedRequest {
   method: string;
@@ -59,6 +79,10 @@ export interface MwFixtureServerOptions {
   highLimits?: boolean;
   /** Wiki host for `/w/api.php` requests whose Host header names no known wiki. */
   defaultHost?: string;
+  /** A share of API requests answered with faults (429, 503, hangs). */
+  faultShares?: MwFaultShares;
+  /** Keep the request log (`requests`). Default true; long soaks turn it off to bound memory. */
+  recordRequests?: boolean;
 }
 
 export interface MwFixtureServer {
@@ -70,6 +94,8 @@ export interface MwFixtureServer {
   store: MwFixtureStore;
   requests: RecordedRequest[];
   injectFault(fault: MwFixtureFault): void;
+  /** Faults answered because of `faultShares`, by kind. */
+  faultCounts: Record<MwFaultKind, number>;
   clearFaults(): void;
   resetRequests(): void;
   close(): Promise<void>;
@@ -603,6 +629,25 @@ export async function startMwFixtureServer(options: MwFixtureServerOptions = {})
   const highLimits = options.highLimits ?? false;
   const faults: Array<MwFixtureFault & { left: number }> = [];
   const requests: RecordedRequest[] = [];
+  const faultCounts: Record<MwFaultKind, number> = { too_many_requests: 0, unavailable: 0, hang: 0 };
+  let apiRequests = 0;
+  const shares = options.faultShares;
+  /** The fault `faultShares` gives the next API request, if any. */
+  const sharedFault = (): { kind: MwFaultKind; fault: MwFixtureFault & { left: number } } | undefined => {
+    if (!shares) return undefined;
+    const u = (++apiRequests * 0.6180339887498949) % 1;
+    const a = shares.tooManyRequests ?? 0;
+    const b = a + (shares.unavailable ?? 0);
+    const c = b + (shares.hang ?? 0);
+    if (u < a)
+      return {
+        kind: "too_many_requests",
+        fault: { status: 429, retryAfter: shares.retryAfterS ?? 1, left: 1 },
+      };
+    if (u < b) return { kind: "unavailable", fault: { status: 503, left: 1 } };
+    if (u < c) return { kind: "hang", fault: { delayMs: shares.hangMs ?? 30_000, left: 1 } };
+    return undefined;
+  };
 
   const send = (
     res: ServerResponse,
@@ -630,7 +675,7 @@ export async function startMwFixtureServer(options: MwFixtureServerOptions = {})
       status: 0,
       userAgent: req.headers["user-agent"],
     };
-    requests.push(record);
+    if (options.recordRequests !== false) requests.push(record);
     const finish = (status: number, body: string, headers?: Record<string, string>, contentType?: string) => {
       record.status = status;
       send(res, status, body, headers, contentType);
@@ -674,7 +719,10 @@ export async function startMwFixtureServer(options: MwFixtureServerOptions = {})
         : options.latencyMs;
     if (latency && latency > 0) await sleep(latency);
 
-    const fault = faults.find((f) => f.left > 0 && (!f.match || f.match({ host: wiki.host, params })));
+    const shared = sharedFault();
+    if (shared) faultCounts[shared.kind]++;
+    const fault =
+      shared?.fault ?? faults.find((f) => f.left > 0 && (!f.match || f.match({ host: wiki.host, params })));
     if (fault) {
       fault.left--;
       if (fault.delayMs) await sleep(fault.delayMs);
@@ -735,6 +783,7 @@ export async function startMwFixtureServer(options: MwFixtureServerOptions = {})
     apiBase: `${url}/{host}`,
     store,
     requests,
+    faultCounts,
     injectFault(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 });
     },

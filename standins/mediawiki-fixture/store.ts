@@ -527,10 +527,15 @@ export const PARITY_FILES = ["handmade.jsonl.gz", "multilingual.jsonl.gz", "real
   (f) => fileURLToPath(new URL(`./edits/${f}`, import.meta.url)),
 );
 
-/** A store seeded from the repository's parity fixtures (or the given files). */
-export function seededStore(files: readonly string[] = PARITY_FILES): MwFixtureStore {
+/**
+ * A store seeded from the repository's parity fixtures (or the given files). `rounds` > 1 seeds the
+ * edits that many times (round k's pages are titled "<title> k+1"; each round's pages, revisions
+ * and timestamps are new), for load tests that need more distinct revisions than the fixtures hold.
+ */
+export function seededStore(files: readonly string[] = PARITY_FILES, rounds = 1): MwFixtureStore {
   const store = new MwFixtureStore();
-  for (const f of files) store.seedFromParity(readParityFile(f));
+  const edits = files.map(readParityFile);
+  for (let r = 0; r < rounds; r++) for (const e of edits) store.seedFromParity(e);
   return store;
 }
 
