@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResultsDb } from "../standins/results-db/results-db.ts";
 import { buildPredictionEvent } from "../shared/events/prediction-event.ts";
-import { synthesizePageChange } from "../shared/backfill/backfill-core.ts";
+import { synthesizePageChange } from "../shared/events/synthesize-page-change.ts";
 import { resolveWikiId } from "../shared/wikis/wikis.ts";
 import { openResults, renderTable, sqlCommand, type SqlOptions } from "../functions/sql/cli.ts";
 

@@ -4,7 +4,7 @@
  * it), sent in batches; transient send failures are retried with backoff, a message the queue
  * refuses for what it is (too large, too deep) is counted as failed and the others go on.
  */
-import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/events/synthesize-page-change.ts";
 import { toMessage, type Queue, type QueueMessage } from "../../shared/queue/queue.ts";
 import { bump } from "./checkpoint.ts";
 import type { SourceContext, Unit } from "./source.ts";

@@ -5,7 +5,7 @@
  * filtered like ingest when read (so a dry run counts what would be enqueued), then each unit
  * fetches its editors' groups and is enqueued.
  */
-import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/events/synthesize-page-change.ts";
 import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";
 import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";

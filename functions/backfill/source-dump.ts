@@ -7,7 +7,7 @@
  * sent by dump-emit.ts. Revisions are filtered like ingest (the page's redirect flag from the dump),
  * then by what only a dump can tell (time range, deleted text, parent not in the dump).
  */
-import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/events/synthesize-page-change.ts";
 import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { readDump, type DumpItem } from "../../shared/backfill/dump-reader.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";

@@ -6,7 +6,7 @@
  * ingest, and enqueues them.
  */
 import { statSync } from "node:fs";
-import { synthesizePageChange, type RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import { synthesizePageChange, type RevisionFacts } from "../../shared/events/synthesize-page-change.ts";
 import { resolveWikiId } from "../../shared/wikis/wikis.ts";
 import { parseListLine } from "../../shared/backfill/list-line.ts";
 import { revKey } from "../../shared/backfill/recent-keys.ts";

@@ -14,7 +14,7 @@ import type { MediaWikiClient } from "../../shared/mediawiki/client.ts";
 import type { RevisionSummary } from "../../shared/mediawiki/revision-summaries.ts";
 import type { ResolvedWiki } from "../../shared/wikis/wikis.ts";
 import type { RecentKeys } from "../../shared/backfill/recent-keys.ts";
-import type { RevisionFacts } from "../../shared/backfill/backfill-core.ts";
+import type { RevisionFacts } from "../../shared/events/synthesize-page-change.ts";
 import { bump, type Counters, type Position } from "./checkpoint.ts";
 import type { BackfillOptions } from "./run.ts";
 
@@ -110,8 +110,6 @@ export function summaryFacts(wiki: ResolvedWiki, r: RevisionSummary): RevisionFa
     comment: r.commentHidden ? undefined : r.comment,
     userId: r.anonymous ? 0 : r.userId,
     userText: r.userText,
-    userHidden: r.userHidden,
-    tags: r.tags,
   };
 }
 

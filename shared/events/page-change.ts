@@ -10,6 +10,9 @@
 import { z } from "zod";
 import { codeForDbName, dbNameForCode, dbNameForHost, hostForDbName, pageUri } from "../wikis/wikis.ts";
 
+/** The stream of page_change events (EventStreams, synthesized events). */
+export const PAGE_CHANGE_STREAM = "mediawiki.page_change.v1";
+
 // Every field the prediction event copies is checked here as the prediction schema
 // (schemas/jsonschema/mediawiki/page/prediction_classification_change/1.1.0.yaml and its
 // fragments) constrains it, so that an event ingest accepts is never rejected by EventGate later

@@ -1,30 +1,27 @@
 /**
  * Builds a `mediawiki/page/change/1.2.0` event for a revision known from elsewhere than the event
- * stream (backfills from files, API enumeration or dumps; the offline demo replay). The scorer builds
- * prediction events from page_change events, so every queued revision carries one.
+ * stream (backfills from files, API enumeration or dumps; the offline demo replay): the one
+ * RevisionFacts type and the one builder. The scorer builds prediction events from page_change
+ * events, so every queued revision carries one.
  */
-export interface RevisionFacts {
-  /** Host, e.g. "en.wikipedia.org". */
-  domain: string;
-  /** Database name, e.g. "enwiki". */
-  wikiId: string;
-  pageId: number;
-  /** With spaces or underscores. */
-  title: string;
-  namespace?: number;
-  revId: number;
-  parentId: number;
-  /** ISO-8601 revision timestamp. */
-  timestamp: string;
-  size?: number;
-  comment?: string;
-  minor?: boolean;
-  /** Editor; an anonymous (IP) editor has userId 0 or undefined; "" when hidden or unknown. */
-  userText: string;
-  userId?: number;
-  groups?: string[];
-  isBot?: boolean;
-}
+import type { RevisionSummary } from "../mediawiki/revision-summaries.ts";
+import { pageUri, type ResolvedWiki } from "../wikis/wikis.ts";
+import { PAGE_CHANGE_STREAM } from "./page-change.ts";
+/**
+ * What is known about one revision outside the event stream: MediaWiki's revision metadata
+ * (`RevisionSummary` of list=allrevisions / prop=revisions, or the same fields from a dump or a
+ * fixture store), the wiki it belongs to, and the editor's current groups.
+ */
+export type RevisionFacts = Pick<
+  RevisionSummary,
+  "revId" | "parentId" | "pageId" | "pageTitle" | "namespace" | "timestamp"
+> &
+  Partial<Pick<RevisionSummary, "bytes" | "minor" | "comment" | "userId" | "userText">> & {
+    /** From the wiki table: the event's `wiki_id` and `meta.domain` are its dbName and host. */
+    wiki: ResolvedWiki;
+    /** Current groups of the editor ("*", "user", …); undefined when unknown. */
+    groups?: string[];
+  };
 
 /** A deterministic event id for a synthesized event (so a replayed revision keeps its id). */
 function syntheticId(wikiId: string, revId: number): string {
@@ -34,17 +31,23 @@ function syntheticId(wikiId: string, revId: number): string {
   return `${hex(h, 8)}-${hex(revId >>> 16, 4)}-4${hex(revId, 3)}-8${hex(h >>> 4, 3)}-${hex(revId, 12)}`;
 }
 
+/**
+ * The page_change event the scorer needs for a revision never seen as an event
+ * (`page_change_kind: "edit"`, `changelog_kind: "update"`; "create"/"insert" for a page creation),
+ * with `performer` from the revision's user (0 / undefined `userId`: an anonymous editor).
+ */
 export function synthesizePageChange(f: RevisionFacts): Record<string, unknown> {
-  const title = f.title.replace(/ /g, "_");
+  const title = f.pageTitle.replace(/ /g, "_");
   const anonymous = !f.userId;
+  const isBot = f.groups?.includes("bot") ?? false;
   // An unknown (hidden) user has no user_text: the schema's user_text may not be empty.
   const name = f.userText ? { user_text: f.userText } : {};
-  const editor: Record<string, unknown> = { ...name, is_bot: f.isBot ?? false };
+  const editor: Record<string, unknown> = { ...name, is_bot: isBot };
   if (!anonymous) editor.user_id = f.userId;
   const performer: Record<string, unknown> = {
     ...name,
     groups: f.groups ?? (anonymous ? ["*"] : ["*", "user"]),
-    is_bot: f.isBot ?? false,
+    is_bot: isBot,
     is_system: false,
     is_temp: false,
   };
@@ -59,23 +62,24 @@ export function synthesizePageChange(f: RevisionFacts): Record<string, unknown> 
     editor,
   };
   if (f.parentId > 0) revision.rev_parent_id = f.parentId;
-  if (f.size !== undefined) revision.rev_size = f.size;
+  if (f.bytes !== undefined) revision.rev_size = f.bytes;
   if (f.comment !== undefined) revision.comment = f.comment;
+  const { host, dbName } = f.wiki;
   return {
     $schema: "/mediawiki/page/change/1.2.0",
     meta: {
-      stream: "mediawiki.page_change.v1",
-      id: syntheticId(f.wikiId, f.revId),
+      stream: PAGE_CHANGE_STREAM,
+      id: syntheticId(dbName, f.revId),
       dt: f.timestamp,
-      domain: f.domain,
-      uri: `https://${f.domain}/wiki/${encodeURIComponent(title)}`,
+      domain: host,
+      uri: pageUri(host, title),
     },
     dt: f.timestamp,
     changelog_kind: f.parentId > 0 ? "update" : "insert",
     page_change_kind: f.parentId > 0 ? "edit" : "create",
-    wiki_id: f.wikiId,
+    wiki_id: dbName,
     ...(f.comment !== undefined ? { comment: f.comment } : {}),
-    page: { page_id: f.pageId, page_title: title, namespace_id: f.namespace ?? 0, is_redirect: false },
+    page: { page_id: f.pageId, page_title: title, namespace_id: f.namespace, is_redirect: false },
     performer,
     revision,
   };

@@ -14,8 +14,9 @@
  * callers can say so and suggest offline mode.
  */
 import { EventSource } from "eventsource";
+import { PAGE_CHANGE_STREAM } from "../events/page-change.ts";
 
-export const DEFAULT_EVENTSTREAMS_URL = "https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1";
+export const DEFAULT_EVENTSTREAMS_URL = `https://stream.wikimedia.org/v2/stream/${PAGE_CHANGE_STREAM}`;
 export const EVENTSTREAMS_USER_AGENT = "revrisk/0.1.0 (revert-risk scoring; EventStreams consumer)";
 
 /** Where the SSE id (a JSON array of topic/partition/timestamp|offset) of the last handled event is kept. */

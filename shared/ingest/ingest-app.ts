@@ -29,6 +29,9 @@ import {
 } from "../events/page-change.ts";
 import { toMessage, type Queue, type QueueMessage } from "../queue/queue.ts";
 
+/** The default limit on a `POST /v1/events` body (`--max-body-bytes`, `MAX_BODY_BYTES`): 5 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+
 export interface IngestConfig {
   filter: FilterConfig;
   /** Bearer token required on POST /v1/events; undefined or "" disables auth (local use only). */
@@ -225,7 +228,7 @@ export interface IngestAppOptions {
 
 export function createIngestApp({ queue, config, metrics = new IngestMetrics() }: IngestAppOptions): Hono {
   const filter = compileFilter(config.filter);
-  const maxBody = config.maxBodyBytes ?? 5 * 1024 * 1024;
+  const maxBody = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxEvents = config.maxEvents ?? 5000;
   const app = new Hono();
 

@@ -13,15 +13,14 @@ export function pageChangeEventsFromStore(store: MwFixtureStore): Record<string,
     const page = store.page(e.lang, e.pageId)!;
     const user = rev.userId ? store.user(e.lang, rev.userId) : undefined;
     return synthesizePageChange({
-      domain: e.host,
-      wikiId: resolveWiki(e.lang).dbName,
+      wiki: resolveWiki(e.lang),
       pageId: page.pageId,
-      title: page.title,
+      pageTitle: page.title,
       namespace: page.ns,
       revId: rev.revId,
       parentId: rev.parentId,
       timestamp: rev.timestamp,
-      size: rev.size,
+      bytes: rev.size,
       comment: rev.comment,
       minor: rev.minor,
       userText: rev.userText,
