@@ -20,7 +20,7 @@ function revrisk(args: string[], input?: string) {
     encoding: "utf8",
     input,
     env: { ...process.env, REVRISK_LOG_FORMAT: "json", REVRISK_LOG_LEVEL: "warn" },
-    timeout: 120_000,
+    timeout: 170_000,
   });
 }
 
@@ -103,7 +103,7 @@ describe("revrisk evaluate", () => {
       dataset: { ...committed.dataset, description: computed.dataset.description, computed: "" },
     });
     expect(Object.keys(committed.per_wiki).length).toBeGreaterThan(5);
-  });
+  }, 180_000);
 
   it("rejects a bad labelled set with line numbers and exit code 2, scoring nothing", () => {
     const file = join(tmp, "bad.jsonl");
@@ -150,5 +150,5 @@ describe("revrisk evaluate", () => {
     const before = JSON.parse(readFileSync("models/fixture/manifest.json", "utf8"));
     const after = JSON.parse(readFileSync(join(bundle, "manifest.json"), "utf8"));
     expect({ ...after, statistics: null }).toEqual({ ...before, statistics: null });
-  });
+  }, 120_000);
 });
