@@ -4,11 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MediaWikiClient } from "../shared/mediawiki/client.ts";
 import type { RevisionResult } from "../shared/mediawiki/errors.ts";
-import {
-  mediaWikiOptionsFromEnv,
-  parseRetryAfter,
-  type MediaWikiClientOptions,
-} from "../shared/mediawiki/transport.ts";
+import { parseRetryAfter, type MediaWikiClientOptions } from "../shared/mediawiki/transport.ts";
 import { WikiValidationError, resolveWiki } from "../shared/wikis/wikis.ts";
 import { MwFixtureStore, utf8Length } from "../standins/mediawiki-fixture/store.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
@@ -535,23 +531,8 @@ describe("allrevisions enumeration", () => {
 });
 
 describe("configuration", () => {
-  it("reads options from an env object", () => {
-    expect(
-      mediaWikiOptionsFromEnv({
-        REVRISK_MW_API_BASE: "http://127.0.0.1:8081/{host}",
-        REVRISK_MW_USER_AGENT: "x/1",
-        REVRISK_MW_TIMEOUT_MS: "2500",
-        REVRISK_MW_RETRIES: "0",
-        REVRISK_MW_CONCURRENCY: "8",
-      }),
-    ).toEqual({
-      apiBase: "http://127.0.0.1:8081/{host}",
-      userAgent: "x/1",
-      timeoutMs: 2500,
-      retries: 0,
-      concurrencyPerHost: 8,
-    });
-    expect(() => mediaWikiOptionsFromEnv({ REVRISK_MW_RETRIES: "many" })).toThrow(RangeError);
+  // The REVRISK_MW_* variables are options of the table now (test/options.test.ts).
+  it("defaults to https://{host} of the canonical wiki", () => {
     expect(new MediaWikiClient().apiUrl(resolveWiki("gsw"))).toBe("https://als.wikipedia.org/w/api.php");
   });
 });

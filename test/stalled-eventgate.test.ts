@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "./helpers.ts";
 import { createRuntime, type Runtime } from "../functions/node/runtime.ts";
-import { openQueue } from "../functions/ingest/node.ts";
+import { openQueue } from "../functions/node/queue.ts";
 import { startScorerWorker, type ScorerWorker } from "../functions/scorer/node.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../standins/mediawiki-fixture/replay.ts";

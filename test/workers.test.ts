@@ -47,13 +47,14 @@ describe("ingest worker in workerd", () => {
       logLevel: "warn",
       persist: false,
       vars: {
-        SQS_QUEUE_URL: queueUrl,
-        SQS_DLQ_URL: dlqUrl,
-        SQS_ENDPOINT: sqs.endpoint,
+        REVRISK_QUEUE_URL: queueUrl,
+        REVRISK_DLQ_URL: dlqUrl,
+        REVRISK_SQS_ENDPOINT: sqs.endpoint,
+        // LiftWing's name, an alias of REVRISK_INGEST_TOKEN in the option table.
         INGEST_TOKEN: "worker-token",
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
-        HEALTH_QUEUE_DEPTH: "true",
+        REVRISK_HEALTH_QUEUE_DEPTH: "true",
       },
       experimental: {
         disableExperimentalWarning: true,

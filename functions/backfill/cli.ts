@@ -9,10 +9,16 @@
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { basename, join, resolve } from "node:path";
-import { Option, type Command } from "commander";
-import { openQueue } from "../ingest/node.ts";
-import { common, envOption, parsePositiveInt } from "../node/options.ts";
-import { createLogger, createRuntime, mediawikiClientOptions, runtimeOptions } from "../node/runtime.ts";
+import type { Command } from "commander";
+import { openQueue } from "../node/queue.ts";
+import { addOptions } from "../node/options.ts";
+import { createLogger, type LogSettings } from "../node/logger.ts";
+import {
+  createRuntime,
+  mediawikiClientOptions,
+  runtimeOptions,
+  type MediaWikiSettings,
+} from "../node/runtime.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
@@ -113,8 +119,7 @@ function defaultCheckpointPath(dataDir: string, source: BackfillSource): string 
   return join(dataDir, "backfill", `${name}.checkpoint.json`);
 }
 
-interface BackfillCliOptions {
-  userAgent?: string;
+interface BackfillCliOptions extends MediaWikiSettings, LogSettings {
   precision?: "fp32" | "int8";
   featurizerThreads?: number;
   wiki?: string;
@@ -132,9 +137,8 @@ interface BackfillCliOptions {
   queueUrl?: string;
   dlqUrl?: string;
   sqsEndpoint?: string;
+  awsRegion?: string;
   dataDir: string;
-  mediawikiUrl?: string;
-  forceHttp?: boolean;
   model: string;
   provider: string;
   eventgateUrl?: string;
@@ -221,7 +225,7 @@ async function backfillCommand(
         throw new BackfillInputError(
           "--eventgate-url (or EVENTGATE_URL) is required for a dump: its revisions are scored here and the prediction events POSTed there",
         );
-      const log = createLogger("backfill");
+      const log = createLogger("backfill", o);
       const sink = new EventGateClient({ url: o.eventgateUrl });
       await checkEventGate(sink, { stream: o.eventgateStream, schemaVersion: o.schemaVersion }, (reason) =>
         log.warn({ reason }, "EventGate unreachable at start-up"),
@@ -247,6 +251,7 @@ async function backfillCommand(
             queueUrl: o.queueUrl,
             dlqUrl: o.dlqUrl,
             sqsEndpoint: o.sqsEndpoint,
+            awsRegion: o.awsRegion,
             dataDir: o.dataDir,
           });
       if (queue) closers.push(() => queue.close());
@@ -270,98 +275,58 @@ async function backfillCommand(
 }
 
 export function register(program: Command): void {
-  program
-    .command("backfill")
-    .argument(
-      "[input]",
-      "list file of wiki,rev_id rows (CSV, TSV, JSON Lines) or an XML dump (.xml, .xml.gz, .xml.bz2)",
-    )
-    .description(
-      "reprocess past revisions: enqueue them for scoring (list file, or --wiki/--from/--to through the MediaWiki API), or score an XML dump in-process and POST the events to EventGate; resumable",
-    )
-    .option("--wiki <wiki>", "wiki to enumerate (enwiki or en); for a dump, overrides its <dbname>")
-    .option("--from <date>", "start of the time range (inclusive, ISO 8601)")
-    .option("--to <date>", "end of the time range (exclusive, ISO 8601)")
-    .option("--checkpoint <file>", "checkpoint file (default <data-dir>/backfill/<input>.checkpoint.json)")
-    .option("--restart", "ignore an existing checkpoint and start over")
-    .option("--dry-run", "count what would be processed; no queue, no scoring, no checkpoint")
-    .addOption(
-      envOption({
-        flags: "--batch-size <n>",
-        description: "revisions per unit of work (default 100; 32 for dumps)",
-        env: ["REVRISK_BACKFILL_BATCH"],
-        parse: parsePositiveInt,
-      }),
-    )
-    .addOption(
-      envOption({
-        flags: "--concurrency <n>",
-        description: "units of work in flight",
-        env: ["REVRISK_BACKFILL_CONCURRENCY"],
-        default: 4,
-        parse: parsePositiveInt,
-      }),
-    )
-    .option("--namespaces <list>", "namespaces to keep", "0")
-    .option("--keep-page-creations", "also process page creations (the model does not handle them)")
-    .option("--allow-testwiki", "also process testwiki revisions (ingest skips them unless --allow-testwiki)")
-    .option(
-      "--skip-invalid",
-      "list file: skip unreadable lines (logged with their line numbers) instead of stopping",
-    )
-    .addOption(common.queueUrl())
-    .addOption(common.dlqUrl())
-    .addOption(common.sqsEndpoint())
-    .addOption(common.dataDir())
-    .addOption(common.mediawikiUrl())
-    .addOption(common.forceHttp())
-    .addOption(common.userAgent())
-    .addOption(common.model())
-    .addOption(common.provider())
-    .addOption(common.precision())
-    .addOption(common.featurizerThreads())
-    .addOption(common.eventgateUrl())
-    .addOption(common.eventgateStream())
-    .addOption(common.schemaVersion())
-    .option(
-      "--with-features",
-      "dump: also write the classifier features to <data-dir>/features/<input>.jsonl",
-    )
-    .option("--no-user-groups", "dump: do not fetch the editors' groups from MediaWiki (list=users)")
-    .option("--no-tags", "dump: do not fetch the revisions' change tags from MediaWiki (prop=revisions)")
-    .addOption(
-      new Option("--progress <mode>", "progress display")
-        .choices(["auto", "bar", "log", "none"])
-        .default("auto"),
-    )
-    .addOption(
-      envOption({
-        flags: "--log-interval <s>",
-        description: "seconds between progress log lines when not on a TTY",
-        env: ["REVRISK_BACKFILL_LOG_INTERVAL"],
-        default: 10,
-        parse: parsePositiveInt,
-      }),
-    )
-    .action(async (input: string | undefined, o: BackfillCliOptions) => {
-      const controller = new AbortController();
-      let interrupted = false;
-      const onSignal = () => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-        console.error("\nbackfill: stopping after the work in flight (press Ctrl-C again to quit at once)…");
-        controller.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      try {
-        process.exitCode = await backfillCommand(input, o, {
-          log: (l) => console.error(l),
-          signal: controller.signal,
-        });
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-    });
+  addOptions(
+    program
+      .command("backfill")
+      .argument(
+        "[input]",
+        "list file of wiki,rev_id rows (CSV, TSV, JSON Lines) or an XML dump (.xml, .xml.gz, .xml.bz2)",
+      )
+      .description(
+        "reprocess past revisions: enqueue them for scoring (list file, or --wiki/--from/--to through the MediaWiki API), or score an XML dump in-process and POST the events to EventGate; resumable",
+      ),
+    "wiki",
+    "from",
+    "to",
+    "checkpoint",
+    "restart",
+    "dryRun",
+    "batchSize",
+    "concurrency",
+    "namespaces",
+    "keepPageCreations",
+    "allowTestwiki",
+    "skipInvalid",
+    "group:queue",
+    "dataDir",
+    "group:runtime",
+    "eventgateUrl",
+    "eventgateStream",
+    "schemaVersion",
+    "withFeatures",
+    "userGroups",
+    "tags",
+    "progress",
+    "logInterval",
+  ).action(async (input: string | undefined, o: BackfillCliOptions) => {
+    const controller = new AbortController();
+    let interrupted = false;
+    const onSignal = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      console.error("\nbackfill: stopping after the work in flight (press Ctrl-C again to quit at once)…");
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      process.exitCode = await backfillCommand(input, o, {
+        log: (l) => console.error(l),
+        signal: controller.signal,
+      });
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
 }

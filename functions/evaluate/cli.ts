@@ -6,9 +6,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Option, type Command } from "commander";
-import { addRuntimeOptions, parsePositiveInt } from "../node/options.ts";
-import { createLogger, createRuntime, runtimeOptions } from "../node/runtime.ts";
+import type { Command } from "commander";
+import { addOptions } from "../node/options.ts";
+import { createLogger } from "../node/logger.ts";
+import { createRuntime, runtimeOptions } from "../node/runtime.ts";
 import { parseRevisionData } from "../api/schemas.ts";
 import { Manifest } from "../../shared/model/bundle.ts";
 import { formatCardTable } from "../../shared/model/statistics.ts";
@@ -77,99 +78,70 @@ export function compactJson(v: unknown, indent = ""): string {
   return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner)}`).join(",\n")}\n${indent}}`;
 }
 
-function parseRate(value: string): number {
-  const x = Number(value);
-  if (!(x > 0 && x < 1)) throw new Error(`expected a rate strictly between 0 and 1, got ${value}`);
-  return x;
-}
-
 export function register(program: Command): void {
-  addRuntimeOptions(
+  addOptions(
     program
       .command("evaluate")
       .description(
         "compute evaluation statistics (threshold table, ROC/PR-AUC, overall and per wiki) from a labelled set",
       ),
-  )
-    .addOption(
-      new Option(
-        "--input <file>",
-        'labelled set: JSON Lines {lang, rev_id, label} or {revision_data, label}; "-" for stdin',
-      ).makeOptionMandatory(),
-    )
-    .addOption(new Option("--write", "write the statistics into the bundle's manifest.json (--model)"))
-    .addOption(new Option("--output <file>", "write the statistics as JSON to this file"))
-    .addOption(
-      new Option("--description <text>", "what the labelled set is (source, period, sampling)").default(
-        "labelled set given to revrisk evaluate",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--population-rate <rate>",
-        "rate of reverted edits in the population, when the set was sampled differently",
-      ).argParser(parseRate),
-    )
-    .addOption(
-      new Option("--min-wiki-examples <n>", "per-wiki statistics only for wikis with this many examples")
-        .argParser(parsePositiveInt)
-        .default(50),
-    )
-    .addOption(
-      new Option(
-        "--offline",
-        "score against an in-process MediaWiki fixture server (the fixture labelled set)",
-      ),
-    )
-    .action(async (o) => {
-      const log = createLogger("evaluate");
-      const text = o.input === "-" ? readFileSync(0, "utf8") : readFileSync(o.input, "utf8");
-      const { examples, errors } = parseLabelledSet(text);
-      if (errors.length) {
-        for (const e of errors.slice(0, 20)) process.stderr.write(`${o.input}: ${e}\n`);
-        if (errors.length > 20) process.stderr.write(`… and ${errors.length - 20} more\n`);
-        process.exitCode = 2;
-        return;
-      }
-      if (!examples.length) throw new Error(`${o.input}: no labelled examples`);
-      let mw: MwFixtureServer | undefined;
-      if (o.offline) mw = await startMwFixtureServer({ port: 0 });
-      const runtime = await createRuntime({
-        ...runtimeOptions(o, log),
-        ...(mw ? { mediawikiUrl: mw.apiBase } : {}),
-      });
-      try {
-        const started = Date.now();
-        const { statistics, unscored } = await evaluateLabelled(runtime.service, examples, {
-          description: o.description,
-          populationRate: o.populationRate,
-          minWikiExamples: o.minWikiExamples,
-          onProgress: (done, total) =>
-            log.info({ done, total, elapsed_s: Math.round((Date.now() - started) / 1000) }, "scored"),
-        });
-        const { model_name, model_version } = runtime.model.manifest;
-        process.stdout.write(
-          `${model_name} ${model_version}: ${statistics.dataset.n} labelled revisions scored` +
-            (unscored.length ? `, ${unscored.length} could not be scored` : "") +
-            `; threshold ${statistics.overall.default_threshold}\n\n` +
-            formatCardTable(statistics.overall, statistics.per_wiki) +
-            "\n",
-        );
-        const byCode = new Map<string, number>();
-        for (const u of unscored) byCode.set(u.code, (byCode.get(u.code) ?? 0) + 1);
-        for (const [code, n] of byCode) process.stdout.write(`unscored: ${code} ${n}\n`);
-        if (o.output) writeFileSync(o.output, compactJson(statistics) + "\n");
-        if (o.write) {
-          const file = join(o.model, "manifest.json");
-          const manifest = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-          manifest.statistics = statistics;
-          Manifest.parse(manifest);
-          writeFileSync(file, compactJson(manifest) + "\n");
-          log.info({ file }, "statistics written into the bundle");
-        }
-      } finally {
-        await runtime.close();
-        await mw?.close();
-      }
+    "group:runtime",
+    "input",
+    "write",
+    "output",
+    "description",
+    "populationRate",
+    "minWikiExamples",
+    "offline",
+  ).action(async (o) => {
+    const log = createLogger("evaluate", o);
+    const text = o.input === "-" ? readFileSync(0, "utf8") : readFileSync(o.input, "utf8");
+    const { examples, errors } = parseLabelledSet(text);
+    if (errors.length) {
+      for (const e of errors.slice(0, 20)) process.stderr.write(`${o.input}: ${e}\n`);
+      if (errors.length > 20) process.stderr.write(`… and ${errors.length - 20} more\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (!examples.length) throw new Error(`${o.input}: no labelled examples`);
+    let mw: MwFixtureServer | undefined;
+    if (o.offline) mw = await startMwFixtureServer({ port: 0 });
+    const runtime = await createRuntime({
+      ...runtimeOptions(o, log),
+      ...(mw ? { mediawikiUrl: mw.apiBase } : {}),
     });
+    try {
+      const started = Date.now();
+      const { statistics, unscored } = await evaluateLabelled(runtime.service, examples, {
+        description: o.description,
+        populationRate: o.populationRate,
+        minWikiExamples: o.minWikiExamples,
+        onProgress: (done, total) =>
+          log.info({ done, total, elapsed_s: Math.round((Date.now() - started) / 1000) }, "scored"),
+      });
+      const { model_name, model_version } = runtime.model.manifest;
+      process.stdout.write(
+        `${model_name} ${model_version}: ${statistics.dataset.n} labelled revisions scored` +
+          (unscored.length ? `, ${unscored.length} could not be scored` : "") +
+          `; threshold ${statistics.overall.default_threshold}\n\n` +
+          formatCardTable(statistics.overall, statistics.per_wiki) +
+          "\n",
+      );
+      const byCode = new Map<string, number>();
+      for (const u of unscored) byCode.set(u.code, (byCode.get(u.code) ?? 0) + 1);
+      for (const [code, n] of byCode) process.stdout.write(`unscored: ${code} ${n}\n`);
+      if (o.output) writeFileSync(o.output, compactJson(statistics) + "\n");
+      if (o.write) {
+        const file = join(o.model, "manifest.json");
+        const manifest = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+        manifest.statistics = statistics;
+        Manifest.parse(manifest);
+        writeFileSync(file, compactJson(manifest) + "\n");
+        log.info({ file }, "statistics written into the bundle");
+      }
+    } finally {
+      await runtime.close();
+      await mw?.close();
+    }
+  });
 }

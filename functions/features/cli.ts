@@ -8,7 +8,7 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { EDIT_TYPE_FEATURES, editTypesAndTexts } from "../../shared/featurize/featurizer.ts";
-import { DEFAULT_TED_BUDGET } from "../../shared/featurize/edittypes/ted.ts";
+import { addOptions } from "../node/options.ts";
 
 export interface FeaturesCliOptions {
   budget: number;
@@ -79,23 +79,12 @@ export async function runFeatures(
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("features")
     .description(
       "edit types (mwedittypes 1.2.1) and encoder texts for JSON Lines {id, lang, prev, curr} on stdin; " +
         "one JSON line per input on stdout",
     )
-    .option(
-      "--budget <cells>",
-      "tree-edit-distance work budget (forest-DP cells) replacing Python's 5 s timeout",
-      (v) => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n <= 0) throw new Error(`--budget must be a positive number, got '${v}'`);
-        return n;
-      },
-      DEFAULT_TED_BUDGET,
-    )
-    .option("--tree-diff", "also write tree_diff, the size mode and the work used")
     .addHelpText(
       "after",
       [
@@ -105,10 +94,10 @@ export function register(program: Command): void {
         '             or {"line", "id"?, "error"} for a bad input line (processing continues).',
         'status is "ok" or "error:<PythonExceptionName>" where mwedittypes 1.2.1 raises (counts 0, texts empty).',
       ].join("\n"),
-    )
-    .action(async (opts: FeaturesCliOptions) => {
-      const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-      const { errors } = await runFeatures(rl, (l) => process.stdout.write(l + "\n"), opts);
-      if (errors > 0) process.exitCode = 1;
-    });
+    );
+  addOptions(cmd, "budget", "treeDiff", "group:logging").action(async (opts: FeaturesCliOptions) => {
+    const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    const { errors } = await runFeatures(rl, (l) => process.stdout.write(l + "\n"), opts);
+    if (errors > 0) process.exitCode = 1;
+  });
 }

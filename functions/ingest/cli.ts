@@ -4,7 +4,7 @@
  * through the same validation, filter and queue.
  */
 import { join } from "node:path";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import {
   DEFAULT_EVENTSTREAMS_URL,
   EventStreamsSource,
@@ -12,16 +12,22 @@ import {
 } from "../../shared/ingest/eventstreams.ts";
 import { IngestMetrics, processEvents, type IngestConfig } from "../../shared/ingest/ingest-app.ts";
 import type { FilterConfig } from "../../shared/events/page-change.ts";
-import { createLogger, onShutdown } from "../node/runtime.ts";
-import { fileCursorStore, openQueue, startIngestServer, supportedWikis, type IngestServer } from "./node.ts";
+import type { Queue } from "../../shared/queue/queue.ts";
+import { addOptions } from "../node/options.ts";
+import { openQueue } from "../node/queue.ts";
+import { fileCursorStore, startIngestServer, supportedWikis, type IngestServer } from "./node.ts";
+import { createLogger, onShutdown, type LogSettings } from "../node/logger.ts";
 
-export interface IngestCliOptions {
+export interface IngestCliOptions extends LogSettings {
   port: number;
   host: string;
   token?: string;
   queueUrl?: string;
   dlqUrl?: string;
   sqsEndpoint?: string;
+  awsRegion?: string;
+  /** An open queue owned by the caller (e.g. serve), used instead of opening one; not closed here. */
+  queue?: Queue;
   dataDir: string;
   model?: string;
   wikis?: string;
@@ -29,6 +35,7 @@ export interface IngestCliOptions {
   namespaces: string;
   keepPageCreations?: boolean;
   maxBodyBytes: number;
+  healthQueueDepth?: boolean;
   eventstreams?: string | boolean;
   since?: string;
   /** Never connect to EventStreams (overrides --eventstreams). */
@@ -59,13 +66,22 @@ export async function runIngest(
     namespaces: o.namespaces.split(",").map(Number),
     dropPageCreations: !o.keepPageCreations,
   };
-  const config: IngestConfig = { filter, token: o.token, maxBodyBytes: o.maxBodyBytes };
-  const queue = openQueue({
-    queueUrl: o.queueUrl,
-    dlqUrl: o.dlqUrl,
-    sqsEndpoint: o.sqsEndpoint,
-    dataDir: o.dataDir,
-  });
+  const config: IngestConfig = {
+    filter,
+    token: o.token,
+    maxBodyBytes: o.maxBodyBytes,
+    healthQueueDepth: o.healthQueueDepth,
+  };
+  const ownQueue = o.queue === undefined;
+  const queue =
+    o.queue ??
+    openQueue({
+      queueUrl: o.queueUrl,
+      dlqUrl: o.dlqUrl,
+      sqsEndpoint: o.sqsEndpoint,
+      awsRegion: o.awsRegion,
+      dataDir: o.dataDir,
+    });
   const metrics = new IngestMetrics();
   const server = await startIngestServer({ queue, config, port: o.port, host: o.host, metrics });
   log(
@@ -98,7 +114,7 @@ export async function runIngest(
       await source.start();
     } catch (e) {
       await server.close();
-      await queue.close();
+      if (ownQueue) await queue.close();
       throw new Error(
         `${(e as Error).message}\nEventStreams is unreachable (no network?). Rerun with --offline to accept events over HTTP only (POST /v1/events).`,
         { cause: e },
@@ -111,125 +127,45 @@ export async function runIngest(
     async close() {
       await source?.close();
       await server.close();
-      await queue.close();
+      if (ownQueue) await queue.close();
     },
   };
 }
 
-const env = (...names: string[]) => names.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
-
 export function register(program: Command): void {
-  program
-    .command("ingest")
-    .description(
-      "run the ingest function: POST /v1/events (page_change events) → filter → queue; optionally consume EventStreams",
-    )
-    .addOption(
-      new Option("--port <port>", "port to listen on [env: REVRISK_PORT, PORT]")
-        .default(Number(env("REVRISK_PORT", "PORT") ?? 8081))
-        .argParser(Number),
-    )
-    .addOption(
-      new Option("--host <host>", "address to listen on [env: REVRISK_HOST]").default(
-        env("REVRISK_HOST") ?? "127.0.0.1",
+  addOptions(
+    program
+      .command("ingest")
+      .description(
+        "run the ingest function: POST /v1/events (page_change events) → filter → queue; optionally consume EventStreams",
       ),
-    )
-    .addOption(
-      new Option(
-        "--token <token>",
-        "bearer token required on POST /v1/events [env: REVRISK_INGEST_TOKEN, INGEST_TOKEN]",
-      ).default(env("REVRISK_INGEST_TOKEN", "INGEST_TOKEN")),
-    )
-    .addOption(
-      new Option(
-        "--queue-url <url>",
-        "SQS queue URL (omit for the embedded local queue) [env: REVRISK_QUEUE_URL, SQS_QUEUE_URL]",
-      ).default(env("REVRISK_QUEUE_URL", "SQS_QUEUE_URL")),
-    )
-    .addOption(
-      new Option("--dlq-url <url>", "SQS dead-letter queue URL [env: REVRISK_DLQ_URL, SQS_DLQ_URL]").default(
-        env("REVRISK_DLQ_URL", "SQS_DLQ_URL"),
-      ),
-    )
-    .addOption(
-      new Option(
-        "--sqs-endpoint <url>",
-        "explicit SQS endpoint, e.g. http://127.0.0.1:4566 [env: REVRISK_SQS_ENDPOINT, SQS_ENDPOINT, AWS_ENDPOINT_URL_SQS]",
-      ).default(env("REVRISK_SQS_ENDPOINT", "SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS")),
-    )
-    .addOption(
-      new Option(
-        "--data-dir <dir>",
-        "where the embedded queue and the EventStreams cursor live [env: REVRISK_DATA_DIR]",
-      ).default(env("REVRISK_DATA_DIR") ?? "var"),
-    )
-    .addOption(
-      new Option(
-        "--model <dir>",
-        "model bundle whose manifest lists supported_wikis [env: REVRISK_MODEL, MODEL_PATH]",
-      ).default(env("REVRISK_MODEL", "MODEL_PATH") ?? "models/fixture"),
-    )
-    .addOption(
-      new Option(
-        "--wikis <list>",
-        "comma-separated languages or wiki ids to accept (overrides the manifest) [env: REVRISK_WIKIS]",
-      ).default(env("REVRISK_WIKIS")),
-    )
-    .addOption(
-      new Option("--allow-testwiki", "also accept testwiki events [env: REVRISK_ALLOW_TESTWIKI]").default(
-        env("REVRISK_ALLOW_TESTWIKI") === "true",
-      ),
-    )
-    .addOption(
-      new Option("--namespaces <list>", "namespaces to score [env: REVRISK_NAMESPACES]").default(
-        env("REVRISK_NAMESPACES") ?? "0",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--keep-page-creations",
-        "enqueue page creations too (the model does not handle them)",
-      ).default(false),
-    )
-    .addOption(
-      new Option("--max-body-bytes <n>", "request body limit [env: REVRISK_MAX_BODY_BYTES]")
-        .default(Number(env("REVRISK_MAX_BODY_BYTES") ?? 5 * 1024 * 1024))
-        .argParser(Number),
-    )
-    .addOption(
-      new Option(
-        "--eventstreams [url]",
-        `consume EventStreams (default ${DEFAULT_EVENTSTREAMS_URL}) [env: REVRISK_EVENTSTREAMS]`,
-      ).default(env("REVRISK_EVENTSTREAMS")),
-    )
-    .addOption(
-      new Option(
-        "--offline",
-        "do not connect to EventStreams even if --eventstreams / REVRISK_EVENTSTREAMS is set [env: REVRISK_OFFLINE]",
-      ).default(env("REVRISK_OFFLINE") === "true"),
-    )
-    .addOption(
-      new Option(
-        "--forward-to <url>",
-        "send EventStreams batches to this ingest URL instead of the local queue [env: REVRISK_FORWARD_TO]",
-      ).default(env("REVRISK_FORWARD_TO")),
-    )
-    .addOption(
-      new Option(
-        "--forward-token <token>",
-        "bearer token for --forward-to [env: REVRISK_FORWARD_TOKEN]",
-      ).default(env("REVRISK_FORWARD_TOKEN")),
-    )
-    .addOption(new Option("--since <time>", "EventStreams start time when no cursor is stored (ISO 8601)"))
-    .action(async (opts: IngestCliOptions) => {
-      let handle;
-      try {
-        handle = await runIngest(opts);
-      } catch (e) {
-        console.error(`revrisk ingest: ${(e as Error).message}`);
-        process.exitCode = 1;
-        return;
-      }
-      onShutdown(createLogger("ingest"), () => handle.close());
-    });
+    "port",
+    "host",
+    "token",
+    "group:queue",
+    "dataDir",
+    "model",
+    "wikis",
+    "allowTestwiki",
+    "namespaces",
+    "keepPageCreations",
+    "maxBodyBytes",
+    "healthQueueDepth",
+    "eventstreams",
+    "offline",
+    "forwardTo",
+    "forwardToken",
+    "since",
+    "group:logging",
+  ).action(async (opts: IngestCliOptions) => {
+    let handle;
+    try {
+      handle = await runIngest(opts);
+    } catch (e) {
+      console.error(`revrisk ingest: ${(e as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
+    onShutdown(createLogger("ingest", opts), () => handle.close());
+  });
 }

@@ -12,40 +12,8 @@ import { createIngestApp, IngestMetrics, type IngestConfig } from "../../shared/
 import type { CursorStore } from "../../shared/ingest/eventstreams.ts";
 import { RRML_DEFAULT_LANGS } from "../../shared/events/page-change.ts";
 import type { Queue } from "../../shared/queue/queue.ts";
-import { EmbeddedQueue } from "../node/embedded-queue.ts";
-import { SqsQueue } from "../../shared/queue/sqs-queue.ts";
 import { answerClientErrors, httpServerOptions, type HttpLimits } from "../node/http-limits.ts";
 import type { Server } from "node:http";
-
-export interface QueueSettings {
-  /** SQS queue URL; when absent the embedded queue is used. */
-  queueUrl?: string;
-  dlqUrl?: string;
-  /** Explicit SQS endpoint (required for fauxqs / local emulators). */
-  sqsEndpoint?: string;
-  region?: string;
-  /** Embedded queue file. Default `<dataDir>/queue.sqlite`. */
-  queuePath?: string;
-  dataDir?: string;
-  /** Embedded queue: deliveries before the DLQ. Default 5. */
-  maxReceives?: number;
-}
-
-/** Opens the queue the settings name: SQS when a queue URL is given, else the embedded SQLite queue. */
-export function openQueue(s: QueueSettings = {}): Queue {
-  if (s.queueUrl) {
-    return new SqsQueue({
-      queueUrl: s.queueUrl,
-      dlqUrl: s.dlqUrl,
-      endpoint: s.sqsEndpoint,
-      region: s.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
-    });
-  }
-  return new EmbeddedQueue({
-    path: s.queuePath ?? join(s.dataDir ?? "var", "queue.sqlite"),
-    maxReceives: s.maxReceives,
-  });
-}
 
 /**
  * The wikis to accept: the model manifest's `supported_wikis` (`<modelDir>/manifest.json`) when it

@@ -1,36 +1,40 @@
 /**
- * Cloudflare Workers adapter of the ingest function: the shared Hono app (shared/ingest.ts) with
- * the SQS backend (@aws-sdk/client-sqs runs in workerd). Configuration comes from `vars` in
- * wrangler.jsonc and secrets (`wrangler secret put INGEST_TOKEN`, `AWS_ACCESS_KEY_ID`,
- * `AWS_SECRET_ACCESS_KEY`). Counters behind GET /metrics are per isolate.
+ * Cloudflare Workers adapter of the ingest function: the shared Hono app (shared/ingest/ingest-app.ts)
+ * with the SQS backend (@aws-sdk/client-sqs runs in workerd). Configuration comes from `vars` in
+ * wrangler.jsonc and secrets (`wrangler secret put REVRISK_INGEST_TOKEN`, `AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY`), read through the option table (functions/options.ts); a bad or missing
+ * one answers 500 "misconfigured" naming it. Counters behind GET /metrics are per isolate.
  */
 import type { Hono } from "hono";
 import { createIngestApp, IngestMetrics } from "../../shared/ingest/ingest-app.ts";
 import { RRML_DEFAULT_LANGS } from "../../shared/events/page-change.ts";
 import { SqsQueue } from "../../shared/queue/sqs-queue.ts";
+import { settingsFromEnv, type OptionName } from "../options.ts";
 
-export interface IngestWorkerEnv {
-  /** Secret: bearer token for POST /v1/events. Required unless ALLOW_NO_AUTH is "true". */
-  INGEST_TOKEN?: string;
-  ALLOW_NO_AUTH?: string;
-  SQS_QUEUE_URL: string;
-  SQS_DLQ_URL?: string;
-  /** Explicit SQS endpoint, e.g. https://sqs.eu-west-1.amazonaws.com or a local emulator. */
-  SQS_ENDPOINT?: string;
-  AWS_REGION?: string;
-  /** Secrets. */
-  AWS_ACCESS_KEY_ID?: string;
-  AWS_SECRET_ACCESS_KEY?: string;
-  AWS_SESSION_TOKEN?: string;
-  /** Comma-separated languages or wiki ids (the model manifest's supported_wikis); default: the 47 RRML languages. */
-  SUPPORTED_WIKIS?: string;
-  ALLOW_TESTWIKI?: string;
-  /** Comma-separated namespaces. Default "0". */
-  NAMESPACES?: string;
-  MAX_BODY_BYTES?: string;
-  /** "true": GET /healthz reads the queue depth (needs sqs:GetQueueAttributes). Default off. */
-  HEALTH_QUEUE_DEPTH?: string;
-}
+/**
+ * The settings the Worker reads from its bindings (`vars` in wrangler.jsonc and secrets), by the
+ * option table's variable names — REVRISK_QUEUE_URL (or SQS_QUEUE_URL), REVRISK_INGEST_TOKEN (or
+ * INGEST_TOKEN), REVRISK_WIKIS, … — each parsed as the same option is on the command line.
+ */
+const WORKER_SETTINGS = [
+  "queueUrl",
+  "dlqUrl",
+  "sqsEndpoint",
+  "awsRegion",
+  "awsAccessKeyId",
+  "awsSecretAccessKey",
+  "awsSessionToken",
+  "token",
+  "allowNoAuth",
+  "wikis",
+  "allowTestwiki",
+  "namespaces",
+  "maxBodyBytes",
+  "healthQueueDepth",
+] as const satisfies readonly OptionName[];
+
+/** The Worker's bindings: string vars and secrets, named as in the option table. */
+export type IngestWorkerEnv = Record<string, unknown>;
 
 let cached: { key: string; app: Hono } | undefined;
 const metrics = new IngestMetrics();
@@ -46,38 +50,38 @@ function appFor(env: IngestWorkerEnv): Hono | string {
   // Rebuild only when the configuration (string vars and secrets) changes.
   const key = JSON.stringify(Object.entries(env).filter(([, v]) => typeof v === "string"));
   if (cached && cached.key === key) return cached.app;
-  if (!env.SQS_QUEUE_URL) return "SQS_QUEUE_URL is not set";
-  if (!env.INGEST_TOKEN && env.ALLOW_NO_AUTH !== "true") return "secret INGEST_TOKEN is not set";
-  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY)
+  let s;
+  try {
+    s = settingsFromEnv(WORKER_SETTINGS, env, "worker");
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!s.queueUrl) return "REVRISK_QUEUE_URL (or SQS_QUEUE_URL) is not set";
+  if (!s.token && !s.allowNoAuth) return "secret REVRISK_INGEST_TOKEN (or INGEST_TOKEN) is not set";
+  if (!s.awsAccessKeyId || !s.awsSecretAccessKey)
     return "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY secrets are not set";
   const queue = new SqsQueue({
-    queueUrl: env.SQS_QUEUE_URL,
-    dlqUrl: env.SQS_DLQ_URL || undefined,
-    endpoint: env.SQS_ENDPOINT || undefined,
-    region: env.AWS_REGION || "us-east-1",
+    queueUrl: s.queueUrl,
+    dlqUrl: s.dlqUrl,
+    endpoint: s.sqsEndpoint,
+    region: s.awsRegion,
     credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+      accessKeyId: s.awsAccessKeyId,
+      secretAccessKey: s.awsSecretAccessKey,
+      sessionToken: s.awsSessionToken,
     },
   });
-  const list = (s: string | undefined) =>
-    (s ?? "")
-      .split(",")
-      .map((x) => x.trim())
-      .filter(Boolean);
-  const wikis = list(env.SUPPORTED_WIKIS);
   const app = createIngestApp({
     queue,
     metrics,
     config: {
-      token: env.INGEST_TOKEN || undefined,
-      maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
-      healthQueueDepth: env.HEALTH_QUEUE_DEPTH === "true",
+      token: s.token,
+      maxBodyBytes: s.maxBodyBytes,
+      healthQueueDepth: s.healthQueueDepth,
       filter: {
-        wikis: wikis.length ? wikis : RRML_DEFAULT_LANGS,
-        allowTestwiki: env.ALLOW_TESTWIKI === "true",
-        namespaces: env.NAMESPACES ? list(env.NAMESPACES).map(Number) : [0],
+        wikis: s.wikis ? s.wikis.split(",") : RRML_DEFAULT_LANGS,
+        allowTestwiki: s.allowTestwiki,
+        namespaces: s.namespaces!.split(",").map(Number),
       },
     },
   });

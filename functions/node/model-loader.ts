@@ -17,6 +17,7 @@ import {
   type Precision,
   type Provider,
 } from "../../shared/model/encoders.ts";
+import { assertProvider } from "../../shared/model/providers.ts";
 import { RevertRiskModel, type EncodeFn } from "../../shared/model/revertrisk-model.ts";
 import type { HealthInfo } from "../../shared/scoring/service.ts";
 import {
@@ -142,6 +143,7 @@ export function makeEncodeFn(
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const manifest = readManifest(dir);
   const provider = options.provider ?? "cuda";
+  assertProvider(provider);
 
   // Classifier first: cheap, and a bad classifier should fail before minutes of session loading.
   const clfPath = join(dir, manifest.classifier.file);

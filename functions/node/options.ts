@@ -1,209 +1,123 @@
 /**
- * Command-line options shared by the subcommands, each with environment-variable equivalents.
- * An option's value comes from the flag, else from the first set environment variable of its list
- * (our REVRISK_* name first, then LiftWing's name where one exists, for drop-in replacement), else
- * from its default.
+ * The option table (functions/options.ts) bound to commander: `addOptions(cmd, …names)` adds the
+ * table's options to a command, with the environment variables and the default in the help text.
+ * Variables are read when that command runs (a preAction hook), not when it is registered, so a bad
+ * variable never breaks another command or `--help`; their values go through the same parser as the
+ * flags, and a bad one ends the command with one line naming it (exit code 2, no stack trace).
  */
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import {
+  envErrorMessage,
+  envValue,
+  isBooleanFlag,
+  OPTION_GROUPS,
+  parseSetting,
+  specFor,
+  UsageError,
+  type OptionName,
+  type OptionSpec,
+} from "../options.ts";
 
-export interface EnvOptionSpec {
-  flags: string;
-  description: string;
-  env: string[];
-  default?: string | boolean | number;
-  parse?: (value: string) => unknown;
-  choices?: string[];
+/** Exit code of a usage error: a bad flag or variable, a missing or conflicting option. */
+export const USAGE_EXIT_CODE = 2;
+
+const tableOptions = new WeakMap<Command, Array<{ name: OptionName; option: Option; spec: OptionSpec }>>();
+
+function helpText(spec: OptionSpec): string {
+  const extra: string[] = [];
+  if (spec.choices) extra.push(`choices: ${spec.choices.join(", ")}`);
+  if (spec.env?.length) extra.push(`env: ${spec.env.join(", ")}`);
+  const def = spec.defaultText ?? (spec.default === undefined ? undefined : String(spec.default));
+  // Boolean flags are off unless given; `--no-x` ones on unless given.
+  if (def !== undefined && !isBooleanFlag(spec.flag)) extra.push(`default: ${def}`);
+  return extra.length ? `${spec.help} [${extra.join("; ")}]` : spec.help;
 }
 
-/** Values the environment gives for boolean variables. */
-export function parseBool(value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off", ""].includes(v)) return false;
-  throw new Error(`expected a boolean (true/false), got "${value}"`);
-}
-
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${value}"`);
-  return n;
-}
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-export function envOption(spec: EnvOptionSpec, env: NodeJS.ProcessEnv = process.env): Option {
-  const opt = new Option(spec.flags, `${spec.description} [env: ${spec.env.join(", ")}]`);
-  if (spec.choices) opt.choices(spec.choices);
-  const isBool = !spec.flags.includes("<") && !spec.flags.includes("[");
-  if (spec.parse) {
-    const parse = spec.parse;
-    opt.argParser((v: string) => {
+/** The commander option of one table entry, as `command` sees it. */
+export function tableOption(name: OptionName, command?: string): { option: Option; spec: OptionSpec } {
+  const spec = specFor(name, command);
+  if (!spec.flag) throw new Error(`option table: ${name} has no flag (a Worker-only binding)`);
+  const option = new Option(spec.flag, helpText(spec));
+  if (!isBooleanFlag(spec.flag)) {
+    option.argParser((raw: string) => {
       try {
-        return parse(v);
+        return parseSetting(spec, raw);
       } catch (err) {
-        throw new Error(`${spec.flags.split(/[ ,]/)[0]}: ${(err as Error).message}`, { cause: err });
+        throw new InvalidArgumentError((err as Error).message);
       }
     });
   }
-  const fromEnv = spec.env.map((n) => env[n]).find((v) => v !== undefined && v !== "");
-  if (fromEnv !== undefined) {
-    const name = spec.env.find((n) => env[n] !== undefined && env[n] !== "")!;
-    try {
-      opt.default(isBool ? parseBool(fromEnv) : spec.parse ? spec.parse(fromEnv) : fromEnv, `from ${name}`);
-    } catch (err) {
-      throw new Error(`environment variable ${name}: ${(err as Error).message}`, { cause: err });
-    }
-  } else if (spec.default !== undefined) {
-    opt.default(spec.default);
-  }
-  return opt;
+  return { option, spec };
 }
 
-/** The options most subcommands share. */
-export const common = {
-  port: (def: number) =>
-    envOption({
-      flags: "--port <port>",
-      description: "port to listen on",
-      env: ["REVRISK_PORT", "PORT"],
-      default: def,
-      parse: parsePort,
-    }),
-  host: () =>
-    envOption({
-      flags: "--host <host>",
-      description: "address to listen on",
-      env: ["REVRISK_HOST"],
-      default: "127.0.0.1",
-    }),
-  model: () =>
-    envOption({
-      flags: "--model <dir>",
-      description: "model bundle directory (manifest.json, encoders, classifier)",
-      env: ["REVRISK_MODEL", "MODEL_PATH"],
-      default: "models/fixture",
-    }),
-  provider: () =>
-    envOption({
-      flags: "--provider <name>",
-      description: "encoder execution provider: cuda (falls back to cpu, loudly), cpu, or wasm",
-      env: ["REVRISK_PROVIDER"],
-      default: "cuda",
-      choices: ["cuda", "cpu", "wasm"],
-    }),
-  precision: () =>
-    envOption({
-      flags: "--precision <p>",
-      description:
-        "encoder weights: fp32, or the bundle's dynamically quantized int8 variants (faster on CPU)",
-      env: ["REVRISK_PRECISION"],
-      default: "fp32",
-      choices: ["fp32", "int8"],
-    }),
-  mediawikiUrl: () =>
-    envOption({
-      flags: "--mediawiki-url <url>",
-      description:
-        "base URL of the MediaWiki Action API ({host} and {lang} placeholders pick the wiki; default https://{host})",
-      env: ["REVRISK_MEDIAWIKI_URL", "WIKI_URL"],
-    }),
-  userAgent: () =>
-    envOption({
-      flags: "--user-agent <ua>",
-      description: "User-Agent of MediaWiki requests (Wikimedia's policy asks for a contact address)",
-      env: ["REVRISK_MW_USER_AGENT"],
-    }),
-  forceHttp: () =>
-    envOption({
-      flags: "--force-http",
-      description: "use http://{host} instead of https://{host} for MediaWiki",
-      env: ["REVRISK_FORCE_HTTP", "FORCE_HTTP"],
-      default: false,
-    }),
-  eventgateUrl: () =>
-    envOption({
-      flags: "--eventgate-url <url>",
-      description: "EventGate endpoint events are POSTed to (e.g. http://127.0.0.1:8192/v1/events)",
-      env: ["REVRISK_EVENTGATE_URL", "EVENTGATE_URL"],
-    }),
-  eventgateStream: () =>
-    envOption({
-      flags: "--eventgate-stream <stream>",
-      description: "stream of the prediction events",
-      env: ["REVRISK_EVENTGATE_STREAM", "EVENTGATE_STREAM"],
-      default: "mediawiki.page_revert_risk_multilingual_prediction_change.v1",
-    }),
-  queueUrl: () =>
-    envOption({
-      flags: "--queue-url <url>",
-      description: "SQS queue URL (omit for the embedded local queue)",
-      env: ["REVRISK_QUEUE_URL", "SQS_QUEUE_URL"],
-    }),
-  dlqUrl: () =>
-    envOption({
-      flags: "--dlq-url <url>",
-      description: "SQS dead-letter queue URL",
-      env: ["REVRISK_DLQ_URL", "SQS_DLQ_URL"],
-    }),
-  schemaVersion: () =>
-    envOption({
-      flags: "--schema-version <v>",
-      description: "prediction event schema version (1.0.0 … 1.3.0; the sink validates ≤ 1.1.0)",
-      env: ["REVRISK_SCHEMA_VERSION"],
-      default: "1.1.0",
-    }),
-  sqsEndpoint: () =>
-    envOption({
-      flags: "--sqs-endpoint <url>",
-      description: "explicit SQS endpoint (e.g. a local fauxqs at http://127.0.0.1:4566)",
-      env: ["REVRISK_SQS_ENDPOINT", "SQS_ENDPOINT", "AWS_ENDPOINT_URL_SQS"],
-    }),
-  strictLanguages: () =>
-    envOption({
-      flags: "--strict-languages",
-      description: "reject (400) canonical languages the model was not trained on instead of scoring them",
-      env: ["REVRISK_STRICT_LANGUAGES"],
-      default: false,
-    }),
-  allowRevisionJson: () =>
-    envOption({
-      flags: "--allow-revision-json-input",
-      description: 'accept {"revision_data": …} (pre-save) inputs',
-      env: ["REVRISK_ALLOW_REVISION_JSON_INPUT", "ALLOW_REVISION_JSON_INPUT"],
-      default: false,
-    }),
-  featurizerThreads: () =>
-    envOption({
-      flags: "--featurizer-threads <n>",
-      description: "worker threads parsing and diffing wikitext (0: on the event loop; default: cores − 1)",
-      env: ["REVRISK_FEATURIZER_THREADS"],
-      parse: (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new Error(`expected an integer ≥ 0, got "${v}"`);
-        return n;
-      },
-    }),
-  dataDir: () =>
-    envOption({
-      flags: "--data-dir <dir>",
-      description: "where the embedded queue and the results database live",
-      env: ["REVRISK_DATA_DIR"],
-      default: "var",
-    }),
-};
+/** Adds the table's options `names` (or groups, see OPTION_GROUPS) to `cmd`. */
+export function addOptions(
+  cmd: Command,
+  ...names: Array<OptionName | `group:${keyof typeof OPTION_GROUPS}`>
+): Command {
+  let list = tableOptions.get(cmd);
+  if (!list) {
+    list = [];
+    tableOptions.set(cmd, list);
+    cmd.hook("preAction", (_hooked, action) => applyEnvironment(action, process.env));
+  }
+  const flat = names.flatMap((n) =>
+    n.startsWith("group:") ? [...OPTION_GROUPS[n.slice(6) as keyof typeof OPTION_GROUPS]] : [n as OptionName],
+  );
+  for (const name of flat) {
+    if (list.some((e) => e.name === name)) continue;
+    const entry = tableOption(name, cmd.name());
+    cmd.addOption(entry.option);
+    list.push({ name, ...entry });
+  }
+  return cmd;
+}
 
-/** The options of every command that loads the model and fetches from MediaWiki. */
-export function addRuntimeOptions(cmd: Command): Command {
-  return cmd
-    .addOption(common.model())
-    .addOption(common.provider())
-    .addOption(common.precision())
-    .addOption(common.featurizerThreads())
-    .addOption(common.mediawikiUrl())
-    .addOption(common.forceHttp())
-    .addOption(common.userAgent());
+/**
+ * Fills the options of `cmd` that the command line did not give: from the first set variable
+ * (parsed like the flag), else the table's default. A bad variable or a missing required option
+ * throws UsageError (runProgram prints it as one line, exit code 2).
+ */
+export function applyEnvironment(cmd: Command, env: Readonly<Record<string, string | undefined>>): void {
+  for (const { option, spec } of tableOptions.get(cmd) ?? []) {
+    const key = option.attributeName();
+    if (cmd.getOptionValueSource(key) === "cli") continue;
+    const found = envValue(spec, env);
+    if (found) {
+      let value: unknown;
+      try {
+        value = parseSetting(spec, found.raw);
+      } catch (err) {
+        throw new UsageError(envErrorMessage(found.name, found.raw, spec, err), { cause: err });
+      }
+      cmd.setOptionValueWithSource(key, value, "env");
+    } else if (cmd.getOptionValue(key) === undefined && spec.default !== undefined) {
+      cmd.setOptionValueWithSource(key, spec.default, "default");
+    }
+    if (spec.required && cmd.getOptionValue(key) === undefined) {
+      const vars = spec.env?.length ? ` (or ${spec.env.join(", ")})` : "";
+      throw new UsageError(`required option '${spec.flag}'${vars} not specified`);
+    }
+  }
+}
+
+/**
+ * Makes `program` (and the commands registered on it afterwards) end usage errors with one line and
+ * exit code 2: commander's own (bad flag values, unknown options) and UsageError thrown by an action.
+ */
+export function usageErrorsExit(program: Command): Command {
+  return program.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE);
+  });
+}
+
+/** Runs the program; a UsageError from an action is printed as one line (exit code 2). */
+export async function runProgram(program: Command, argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(USAGE_EXIT_CODE);
+  }
 }

@@ -35,7 +35,7 @@ const INSTALLED = Symbol.for("revrisk.processGuards");
 export interface GuardOptions {
   /** What runs (e.g. "serve"), logged with each error. */
   command?: string;
-  /** `exit` makes an unhandled rejection fatal. Default: REVRISK_ON_UNHANDLED_REJECTION, else `continue`. */
+  /** `exit` makes an unhandled rejection fatal (bin/revrisk.ts: REVRISK_ON_UNHANDLED_REJECTION). Default `continue`. */
   onUnhandledRejection?: "continue" | "exit";
   exit?: (code: number) => void;
 }
@@ -45,9 +45,7 @@ export function installProcessGuards(log: Pick<Logger, "error" | "fatal">, optio
   const g = globalThis as Record<symbol, unknown>;
   if (g[INSTALLED]) return;
   g[INSTALLED] = true;
-  const policy =
-    options.onUnhandledRejection ??
-    (process.env.REVRISK_ON_UNHANDLED_REJECTION === "exit" ? "exit" : "continue");
+  const policy = options.onUnhandledRejection ?? "continue";
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let dying = false;
   const die = () => {

@@ -3,15 +3,14 @@
  * backfill, evaluate), by the tests and by the benchmarks: loads the model bundle, builds the
  * MediaWiki client, the featurizer pool and the batching scoring service, and the metrics registry.
  * Offline (tests, benchmarks, `serve --offline`) is the same builder given the MediaWiki fixture
- * server's URL as `mediawikiUrl`. Also: the logger and the EventGate emitter of the on-demand API.
+ * server's URL as `mediawikiUrl`. Also: the EventGate emitter of the on-demand API.
  */
 import { pino, type Logger } from "pino";
 import type { EmitEvent } from "../api/app.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { MediaWikiClient } from "../../shared/mediawiki/client.ts";
-import { mediaWikiOptionsFromEnv, type MediaWikiClientOptions } from "../../shared/mediawiki/transport.ts";
+import type { MediaWikiClientOptions } from "../../shared/mediawiki/transport.ts";
 import { createMetrics, type PromMetrics } from "./metrics.ts";
-import { setFatalShutdown } from "./process-guards.ts";
 import { loadModel, type LoadedModel } from "./model-loader.ts";
 import { Publisher } from "../../shared/pipeline/publisher.ts";
 import { BatchingScoringService } from "../../shared/scoring/service.ts";
@@ -19,46 +18,41 @@ import type { Precision, Provider } from "../../shared/model/encoders.ts";
 import { createFeaturizerPool, defaultFeaturizerThreads } from "./featurizer-pool.ts";
 
 /**
- * Logs on stderr: readable lines (pino-pretty) on a terminal, JSON lines otherwise (containers, CI);
- * REVRISK_LOG_FORMAT=json|pretty overrides, REVRISK_LOG_LEVEL sets the level (default info).
- */
-export function createLogger(name: string): Logger {
-  const level = process.env.REVRISK_LOG_LEVEL ?? "info";
-  const format = process.env.REVRISK_LOG_FORMAT ?? (process.stderr.isTTY ? "pretty" : "json");
-  if (format === "pretty")
-    return pino({
-      name,
-      level,
-      transport: {
-        target: "pino-pretty",
-        options: { destination: 2, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss", singleLine: true },
-      },
-    });
-  return pino({ name, level }, pino.destination(2));
-}
-
-/**
  * The MediaWiki API base for the client: `--mediawiki-url` as given (it may use the `{host}` and
  * `{lang}` placeholders; without them every wiki is fetched from that one URL, as LiftWing's
- * WIKI_URL does), else REVRISK_MW_API_BASE, else `https://{host}` (`http://` with --force-http).
+ * WIKI_URL does), else `https://{host}` (`http://` with --force-http).
  */
-export function mediawikiApiBase(url: string | undefined, forceHttp: boolean, envBase?: string): string {
-  const base = url ?? envBase;
-  if (base) return base.replace(/\/+$/, "").replace(/\/w\/api\.php$/, "");
+export function mediawikiApiBase(url: string | undefined, forceHttp: boolean): string {
+  if (url) return url.replace(/\/+$/, "").replace(/\/w\/api\.php$/, "");
   return forceHttp ? "http://{host}" : "https://{host}";
 }
 
-/** MediaWiki client options: the REVRISK_MW_* variables (timeouts, retries, concurrency…), then the flags. */
-export function mediawikiClientOptions(
-  o: { mediawikiUrl?: string; forceHttp?: boolean; userAgent?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): MediaWikiClientOptions {
-  const fromEnv = mediaWikiOptionsFromEnv(env);
-  return {
-    ...fromEnv,
-    apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false, fromEnv.apiBase),
-    ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+/** The MediaWiki options of the option table (`group:mediawiki`), as parsed by a command. */
+export interface MediaWikiSettings {
+  mediawikiUrl?: string;
+  forceHttp?: boolean;
+  userAgent?: string;
+  mediawikiTimeoutMs?: number;
+  mediawikiRetries?: number;
+  mediawikiRetryBaseDelayMs?: number;
+  mediawikiRetryMaxDelayMs?: number;
+  mediawikiConcurrency?: number;
+  mediawikiBatchSize?: number;
+}
+
+/** MediaWiki client options from the table's MediaWiki settings (unset ones keep the client's defaults). */
+export function mediawikiClientOptions(o: MediaWikiSettings): MediaWikiClientOptions {
+  const options: MediaWikiClientOptions = {
+    apiBase: mediawikiApiBase(o.mediawikiUrl, o.forceHttp ?? false),
+    userAgent: o.userAgent,
+    timeoutMs: o.mediawikiTimeoutMs,
+    retries: o.mediawikiRetries,
+    retryBaseDelayMs: o.mediawikiRetryBaseDelayMs,
+    retryMaxDelayMs: o.mediawikiRetryMaxDelayMs,
+    concurrencyPerHost: o.mediawikiConcurrency,
+    batchSize: o.mediawikiBatchSize,
   };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 export interface RuntimeOptions {
@@ -72,7 +66,7 @@ export interface RuntimeOptions {
   mediawikiUrl?: string;
   forceHttp?: boolean;
   userAgent?: string;
-  /** MediaWiki client settings over the REVRISK_MW_* ones (retries, timeouts, concurrency…). */
+  /** MediaWiki client settings (user agent, retries, timeouts, concurrency…). */
   mediawiki?: Omit<MediaWikiClientOptions, "apiBase" | "hooks">;
   /** How long scoring batches and per-wiki MediaWiki fetches wait for companions (ms). Default 5. */
   maxWaitMs?: number;
@@ -92,19 +86,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Runtime options from the parsed flags of addRuntimeOptions (functions/options.ts). */
+/** Runtime options from the parsed options of `group:runtime` (functions/options.ts). */
 export function runtimeOptions(
-  o: {
-    model: string;
-    provider: string;
-    precision?: string;
-    featurizerThreads?: number;
-    mediawikiUrl?: string;
-    forceHttp?: boolean;
-    userAgent?: string;
-  },
+  o: { model: string; provider: string; precision?: string; featurizerThreads?: number } & MediaWikiSettings,
   log: Logger,
 ): RuntimeOptions {
+  const { apiBase: _apiBase, ...mediawiki } = mediawikiClientOptions(o);
   return {
     model: o.model,
     provider: o.provider as Provider,
@@ -112,7 +99,7 @@ export function runtimeOptions(
     featurizerThreads: o.featurizerThreads,
     mediawikiUrl: o.mediawikiUrl,
     forceHttp: o.forceHttp,
-    userAgent: o.userAgent,
+    mediawiki,
     log,
   };
 }
@@ -202,27 +189,4 @@ export function eventEmitter(options: {
     if (r.status === "skipped") return { skipped: r.reason };
     if (r.status !== "published") throw new Error(`EventGate did not accept the event: ${r.reason}`);
   };
-}
-
-/**
- * Runs `stop` once on SIGTERM / SIGINT, then exits; a second signal exits at once. `stop` is also
- * what a fatal error runs before exiting (functions/node/process-guards.ts).
- */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
-  setFatalShutdown(stop);
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log.info({ signal }, "shutting down: draining in-flight work");
-    stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => handler("SIGTERM"));
-  process.on("SIGINT", () => handler("SIGINT"));
 }

@@ -4,9 +4,11 @@
  * per revision (LiftWing's response shape, or `{"error": …}`).
  */
 import { createInterface } from "node:readline";
-import { Option, type Command } from "commander";
-import { addRuntimeOptions, parsePositiveInt } from "../node/options.ts";
-import { createLogger, createRuntime, runtimeOptions } from "../node/runtime.ts";
+import type { Command } from "commander";
+import { UsageError } from "../options.ts";
+import { addOptions } from "../node/options.ts";
+import { createLogger } from "../node/logger.ts";
+import { createRuntime, runtimeOptions } from "../node/runtime.ts";
 import type { RevisionOutcome } from "../../shared/scoring/service.ts";
 
 function render(o: RevisionOutcome, modelName: string, modelVersion: string, features: boolean): unknown {
@@ -23,58 +25,58 @@ function render(o: RevisionOutcome, modelName: string, modelVersion: string, fea
 }
 
 export function register(program: Command): void {
-  addRuntimeOptions(
+  addOptions(
     program
       .command("score")
       .description(
         "score revisions: --lang/--rev-id, or JSON Lines {lang, rev_id} on stdin; one JSON result per line",
       ),
-  )
-    .addOption(new Option("--lang <code>", "Wikipedia language code, e.g. en"))
-    .addOption(new Option("--rev-id <id>", "revision id").argParser(parsePositiveInt))
-    .addOption(new Option("--features", "include the classifier's feature vector"))
-    .action(async (o) => {
-      const log = createLogger("score");
-      const requests: Array<{ lang: string; revId: number; line?: number }> = [];
-      if (o.lang || o.revId) {
-        if (!o.lang || !o.revId) throw new Error("--lang and --rev-id go together");
-        requests.push({ lang: o.lang, revId: o.revId });
-      } else {
-        if (process.stdin.isTTY)
-          throw new Error("give --lang and --rev-id, or JSON Lines {lang, rev_id} on stdin");
-        let n = 0;
-        for await (const line of createInterface({ input: process.stdin })) {
-          n++;
-          if (!line.trim()) continue;
-          let v: { lang?: unknown; rev_id?: unknown };
-          try {
-            v = JSON.parse(line);
-          } catch {
-            process.stdout.write(
-              JSON.stringify({ line: n, error: { code: "invalid_input", message: "not JSON" } }) + "\n",
-            );
-            continue;
-          }
-          if (typeof v.lang !== "string" || !Number.isSafeInteger(v.rev_id)) {
-            process.stdout.write(
-              JSON.stringify({
-                line: n,
-                error: { code: "invalid_input", message: "expected {lang: string, rev_id: integer}" },
-              }) + "\n",
-            );
-            continue;
-          }
-          requests.push({ lang: v.lang, revId: v.rev_id as number, line: n });
+    "group:runtime",
+    "lang",
+    "revId",
+    "features",
+  ).action(async (o) => {
+    const log = createLogger("score", o);
+    const requests: Array<{ lang: string; revId: number; line?: number }> = [];
+    if (o.lang || o.revId) {
+      if (!o.lang || !o.revId) throw new UsageError("--lang and --rev-id go together");
+      requests.push({ lang: o.lang, revId: o.revId });
+    } else {
+      if (process.stdin.isTTY)
+        throw new UsageError("give --lang and --rev-id, or JSON Lines {lang, rev_id} on stdin");
+      let n = 0;
+      for await (const line of createInterface({ input: process.stdin })) {
+        n++;
+        if (!line.trim()) continue;
+        let v: { lang?: unknown; rev_id?: unknown };
+        try {
+          v = JSON.parse(line);
+        } catch {
+          process.stdout.write(
+            JSON.stringify({ line: n, error: { code: "invalid_input", message: "not JSON" } }) + "\n",
+          );
+          continue;
         }
+        if (typeof v.lang !== "string" || !Number.isSafeInteger(v.rev_id)) {
+          process.stdout.write(
+            JSON.stringify({
+              line: n,
+              error: { code: "invalid_input", message: "expected {lang: string, rev_id: integer}" },
+            }) + "\n",
+          );
+          continue;
+        }
+        requests.push({ lang: v.lang, revId: v.rev_id as number, line: n });
       }
-      const runtime = await createRuntime(runtimeOptions(o, log));
-      try {
-        const { model_name, model_version } = runtime.model.manifest;
-        const outcomes = await runtime.service.scoreRevisions(requests);
-        for (const out of outcomes)
-          process.stdout.write(JSON.stringify(render(out, model_name, model_version, !!o.features)) + "\n");
-      } finally {
-        await runtime.close();
-      }
-    });
+    }
+    const runtime = await createRuntime(runtimeOptions(o, log));
+    try {
+      const { model_name, model_version } = runtime.model.manifest;
+      const outcomes = await runtime.service.scoreRevisions(requests);
+      for (const out of outcomes)
+        process.stdout.write(JSON.stringify(render(out, model_name, model_version, !!o.features)) + "\n");
+    } finally {
+      await runtime.close();
+    }
+  });
 }

@@ -13,9 +13,9 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { common, envOption, parsePositiveInt } from "../node/options.ts";
+import { addOptions } from "../node/options.ts";
 import { exportParquet } from "../../standins/results-db/parquet-export.ts";
 
 export type SqlFormat = "table" | "json" | "csv";
@@ -43,7 +43,7 @@ function duckMessage(e: unknown): string {
 }
 
 export function resultsDbPath(o: { db?: string; dataDir: string }): string {
-  return o.db ?? process.env.REVRISK_RESULTS_DB ?? join(o.dataDir, "results.duckdb");
+  return o.db ?? join(o.dataDir, "results.duckdb");
 }
 
 /** Opens the results database read-only (optionally a snapshot copy). */
@@ -232,38 +232,28 @@ async function readAllStdin(): Promise<string> {
 }
 
 export function register(program: Command): void {
-  program
-    .command("sql")
-    .argument("[query]", 'SQL over the results database (table predictions); "-" reads it from stdin')
-    .description("query the results database (DuckDB) or export it to Parquet partitioned by wiki and day")
-    .addOption(
-      envOption({
-        flags: "--db <path>",
-        description: "DuckDB file (default <data-dir>/results.duckdb)",
-        env: ["REVRISK_RESULTS_DB"],
-      }),
-    )
-    .addOption(common.dataDir())
-    .addOption(
-      new Option("--format <format>", "output format").choices(["table", "json", "csv"]).default("table"),
-    )
-    .addOption(
-      new Option("--max-rows <n>", "rows printed at most (table default 1000)").argParser((v) =>
-        parsePositiveInt(v),
-      ),
-    )
-    .option("--export <dir>", "write the predictions as Parquet: <dir>/wiki_id=…/date=…/data_0.parquet")
-    .option("--with-features", "export: add the classifier features recorded under <data-dir>/features")
-    .option("--where <condition>", "export: only predictions matching this SQL condition")
-    .option("--overwrite", "export: replace an existing export in <dir>")
-    .option("--snapshot", "query a copy of the database file (while the sink holds it open)")
-    .action(async (query: string | undefined, o: SqlOptions) => {
-      process.exitCode = await sqlCommand(query, o, {
-        // Waits for 'drain' so that a slow reader (a pipe) holds the query, not memory.
-        out: (s) =>
-          new Promise<void>((res) => (process.stdout.write(s) ? res() : process.stdout.once("drain", res))),
-        err: (s) => process.stderr.write(s),
-        readStdin: readAllStdin,
-      });
+  addOptions(
+    program
+      .command("sql")
+      .argument("[query]", 'SQL over the results database (table predictions); "-" reads it from stdin')
+      .description("query the results database (DuckDB) or export it to Parquet partitioned by wiki and day"),
+    "db",
+    "dataDir",
+    "format",
+    "maxRows",
+    "export",
+    "withFeatures",
+    "where",
+    "overwrite",
+    "snapshot",
+    "group:logging",
+  ).action(async (query: string | undefined, o: SqlOptions) => {
+    process.exitCode = await sqlCommand(query, o, {
+      // Waits for 'drain' so that a slow reader (a pipe) holds the query, not memory.
+      out: (s) =>
+        new Promise<void>((res) => (process.stdout.write(s) ? res() : process.stdout.once("drain", res))),
+      err: (s) => process.stderr.write(s),
+      readStdin: readAllStdin,
     });
+  });
 }

@@ -13,8 +13,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { openQueue } from "../ingest/node.ts";
-import { common } from "../node/options.ts";
+import { openQueue } from "../node/queue.ts";
+import { addOptions } from "../node/options.ts";
 import type { Queue, QueueDepth } from "../../shared/queue/queue.ts";
 import { formatDuration } from "../../shared/backfill/progress.ts";
 import type { Checkpoint } from "../backfill/checkpoint.ts";
@@ -41,6 +41,7 @@ export interface StatusOptions {
   queueUrl?: string;
   dlqUrl?: string;
   sqsEndpoint?: string;
+  awsRegion?: string;
   dataDir: string;
   statusFile?: string;
   statusUrl?: string;
@@ -114,6 +115,7 @@ export async function collectStatus(
         queueUrl: o.queueUrl,
         dlqUrl: o.dlqUrl,
         sqsEndpoint: o.sqsEndpoint,
+        awsRegion: o.awsRegion,
         dataDir: o.dataDir,
       });
       opened = true;
@@ -194,47 +196,43 @@ export function renderStatus(r: StatusReport, o: StatusOptions): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("status")
-    .description("show the scoring backlog (queue depth, DLQ), workers, rate, ETA and backfill checkpoints")
-    .addOption(common.queueUrl())
-    .addOption(common.dlqUrl())
-    .addOption(common.sqsEndpoint())
-    .addOption(common.dataDir())
-    .option("--status-file <file>", "worker status file (default <data-dir>/status.json)")
-    .option("--status-url <url>", "read the worker status JSON from this URL instead")
-    .option("--watch [seconds]", "refresh every N seconds (default 2)")
-    .option("--json", "print JSON")
-    .action(async (o: StatusOptions & { watch?: string | boolean; json?: boolean }) => {
-      const every = o.watch === undefined || o.watch === false ? 0 : o.watch === true ? 2 : Number(o.watch);
-      if (o.watch !== undefined && !(every > 0)) {
-        console.error(`revrisk status: --watch ${String(o.watch)}: expected seconds`);
-        process.exitCode = 1;
-        return;
+    .description("show the scoring backlog (queue depth, DLQ), workers, rate, ETA and backfill checkpoints");
+  addOptions(
+    cmd,
+    "group:queue",
+    "dataDir",
+    "statusFile",
+    "statusUrl",
+    "watch",
+    "json",
+    "group:logging",
+  ).action(async (o: StatusOptions & { watch?: number | boolean; json?: boolean }) => {
+    const every = o.watch === undefined || o.watch === false ? 0 : o.watch === true ? 2 : o.watch;
+    const once = async () => {
+      const r = await collectStatus(o);
+      if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
+      else {
+        if (every && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
+        process.stdout.write(
+          `${renderStatus(r, o)}\n${every ? `(${r.at}, every ${every}s; Ctrl-C to stop)\n` : ""}`,
+        );
       }
-      const once = async () => {
-        const r = await collectStatus(o);
-        if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
-        else {
-          if (every && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
-          process.stdout.write(
-            `${renderStatus(r, o)}\n${every ? `(${r.at}, every ${every}s; Ctrl-C to stop)\n` : ""}`,
-          );
-        }
-        return r;
-      };
-      const r = await once();
-      if (!every) {
-        if (r.queue.error) process.exitCode = 1;
-        return;
-      }
-      const timer = setInterval(
-        () => once().catch((err: unknown) => console.error(`revrisk status: ${(err as Error).message}`)),
-        every * 1000,
-      );
-      process.once("SIGINT", () => {
-        clearInterval(timer);
-        process.exit(0);
-      });
+      return r;
+    };
+    const r = await once();
+    if (!every) {
+      if (r.queue.error) process.exitCode = 1;
+      return;
+    }
+    const timer = setInterval(
+      () => once().catch((err: unknown) => console.error(`revrisk status: ${(err as Error).message}`)),
+      every * 1000,
+    );
+    process.once("SIGINT", () => {
+      clearInterval(timer);
+      process.exit(0);
     });
+  });
 }

@@ -355,32 +355,3 @@ export class MediaWikiTransport {
     );
   }
 }
-
-/**
- * Client options from environment variables (runtime-agnostic: pass `process.env` or a Worker's env).
- * REVRISK_MW_API_BASE, REVRISK_MW_USER_AGENT, REVRISK_MW_TIMEOUT_MS, REVRISK_MW_RETRIES,
- * REVRISK_MW_RETRY_BASE_DELAY_MS, REVRISK_MW_RETRY_MAX_DELAY_MS, REVRISK_MW_CONCURRENCY, REVRISK_MW_BATCH_SIZE.
- */
-export function mediaWikiOptionsFromEnv(env: Record<string, string | undefined>): MediaWikiClientOptions {
-  const num = (name: string): number | undefined => {
-    const v = env[name];
-    if (v === undefined || v.trim() === "") return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} must be a non-negative number, got ${v}`);
-    return n;
-  };
-  const options: MediaWikiClientOptions = {};
-  if (env.REVRISK_MW_API_BASE) options.apiBase = env.REVRISK_MW_API_BASE;
-  if (env.REVRISK_MW_USER_AGENT) options.userAgent = env.REVRISK_MW_USER_AGENT;
-  const set = <K extends keyof MediaWikiClientOptions>(key: K, name: string) => {
-    const n = num(name);
-    if (n !== undefined) (options as Record<string, unknown>)[key] = n;
-  };
-  set("timeoutMs", "REVRISK_MW_TIMEOUT_MS");
-  set("retries", "REVRISK_MW_RETRIES");
-  set("retryBaseDelayMs", "REVRISK_MW_RETRY_BASE_DELAY_MS");
-  set("retryMaxDelayMs", "REVRISK_MW_RETRY_MAX_DELAY_MS");
-  set("concurrencyPerHost", "REVRISK_MW_CONCURRENCY");
-  set("batchSize", "REVRISK_MW_BATCH_SIZE");
-  return options;
-}

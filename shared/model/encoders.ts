@@ -14,9 +14,10 @@ import type { InferenceSession, Tensor } from "onnxruntime-web";
 import type { EncoderName, EncoderSpec, Manifest } from "./bundle.ts";
 import { ENCODER_NAMES } from "./bundle.ts";
 
-export type Provider = "cuda" | "cpu" | "wasm";
+import { assertProvider, type Precision, type Provider } from "./providers.ts";
+
+export type { Precision, Provider } from "./providers.ts";
 export type Backend = "node" | "web";
-export type Precision = "fp32" | "int8";
 
 /** A padded batch, row-major [rows × seqLen] (shared/tokenizer.ts `EncodedBatch` fits). */
 export interface EncoderInput {
@@ -202,6 +203,7 @@ export async function createEncoderSession(
   const requested: readonly Provider[] =
     opts.backend === "web" ? ["wasm"] : (opts.providers ?? (["cuda", "cpu"] as const));
   if (requested.length === 0) throw new Error("no execution providers requested");
+  for (const p of requested) assertProvider(p);
 
   const failures: string[] = [];
   for (const provider of requested) {
