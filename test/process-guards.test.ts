@@ -26,7 +26,10 @@ function run(body: string, env: Record<string, string> = {}) {
       `import { installProcessGuards, setFatalShutdown } from ${JSON.stringify(url("functions/node/process-guards.ts"))};`,
       `import { createMetrics } from ${JSON.stringify(url("functions/node/metrics.ts"))};`,
       `const log = pino({ name: "t" }, pino.destination({ fd: 2, sync: true }));`,
-      `installProcessGuards(log, { command: "guard-test" });`,
+      `import { settingsFromEnv } from ${JSON.stringify(url("functions/options.ts"))};`,
+      // As bin/revrisk.ts does: the policy is the option table's REVRISK_ON_UNHANDLED_REJECTION.
+      `const { onUnhandledRejection } = settingsFromEnv(["onUnhandledRejection"], process.env);`,
+      `installProcessGuards(log, { command: "guard-test", onUnhandledRejection });`,
       `const metrics = createMetrics();`,
       `void setFatalShutdown;`,
       body,
