@@ -13,6 +13,7 @@ import {
   DEFAULT_PREDICTION_STREAM,
 } from "../shared/events/prediction-event.ts";
 import { DEFAULT_EVENTSTREAMS_URL } from "../shared/ingest/eventstreams.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../shared/ingest/ingest-app.ts";
 import { DEFAULT_TED_BUDGET } from "../shared/featurize/edittypes/ted.ts";
 import { PRECISIONS, PROVIDERS } from "../shared/model/providers.ts";
 
@@ -401,7 +402,7 @@ export const OPTIONS = {
     flag: "--max-body-bytes <n>",
     env: ["REVRISK_MAX_BODY_BYTES", "MAX_BODY_BYTES"],
     parse: parsePositiveInt,
-    default: 5 * 1024 * 1024,
+    default: DEFAULT_MAX_BODY_BYTES,
     help: "request body limit of POST /v1/events, bytes",
   },
   healthQueueDepth: {

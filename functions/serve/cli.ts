@@ -21,6 +21,7 @@ import { startEventGateSink } from "../../standins/eventgate-sink/sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../standins/mediawiki-fixture/server.ts";
 import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../../shared/ingest/ingest-app.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")
@@ -102,7 +103,7 @@ export function register(program: Command): void {
         dataDir,
         model: o.model,
         namespaces: "0",
-        maxBodyBytes: 5 * 1024 * 1024,
+        maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
         eventstreams: o.offline ? false : o.eventstreamsUrl,
         offline: o.offline,
         log: (line) => log.info(line),
