@@ -23,16 +23,16 @@ describe("fault soak", () => {
   it("SQS: every scorable event published once through scorer SIGKILL, sink outage and MediaWiki faults", async () => {
     const r = await runSoak({
       dir: join(dir, "sqs"),
-      events: 1500,
+      events: 1000,
       rate: 25,
       sinkDownS: 30,
       faults: { tooManyRequests: 0.02, unavailable: 0.02, hang: 0.01, retryAfterS: 1, hangMs: 3000 },
     });
     console.log(formatSoak(r));
-    expect(r.ingested).toBe(1500);
+    expect(r.ingested).toBe(1000);
     expect(r.lost).toBe(0);
     expect(r.unexpected).toBe(0);
-    expect(r.published).toBe(1500);
+    expect(r.published).toBe(1000);
     expect(r.queueLeft).toEqual({ visible: 0, inFlight: 0 });
     // The DLQ holds the poison messages only, each with its reason.
     expect(r.deadLettered.length).toBe(r.poisonSent);

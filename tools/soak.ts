@@ -33,7 +33,7 @@ export interface SoakOptions {
   /** How long the sink stays down. */
   sinkDownS: number;
   faults?: MwFaultShares;
-  /** Scorer visibility timeout (s): how soon a killed scorer's messages come back. Default 15. */
+  /** Scorer visibility timeout (s): how soon a killed scorer's messages come back. Default 10. */
   visibilityTimeoutS?: number;
   log?: (line: string) => void;
 }
@@ -217,7 +217,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           "--pollers",
           "2",
           "--visibility-timeout",
-          String(o.visibilityTimeoutS ?? 15),
+          String(o.visibilityTimeoutS ?? 10),
           "--wait",
           "1",
           "--data-dir",
