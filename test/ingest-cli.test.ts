@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -53,6 +53,33 @@ describe("revrisk ingest", () => {
       expect(Date.now() - t0).toBeLessThan(5000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("uses the queue its caller owns (serve: one handle on the embedded queue) and leaves it open", async () => {
+    const owner = mkdtempSync(join(tmpdir(), "revrisk-ingest-owner-"));
+    const other = mkdtempSync(join(tmpdir(), "revrisk-ingest-other-"));
+    const queue = new EmbeddedQueue({ path: join(owner, "queue.sqlite") });
+    try {
+      const h = await runIngest({
+        queue,
+        port: 0,
+        host: "127.0.0.1",
+        dataDir: other,
+        namespaces: "0",
+        maxBodyBytes: 1 << 20,
+        log: () => {},
+      });
+      const r = await fetch(`${h.server.url}/v1/events`, { method: "POST", body: sample });
+      expect(r.status).toBe(202);
+      await h.close();
+      // The event is in the owner's queue, still open after ingest closed; no second queue file.
+      expect((await queue.depth()).visible).toBe(1);
+      expect(existsSync(join(other, "queue.sqlite"))).toBe(false);
+    } finally {
+      await queue.close();
+      rmSync(owner, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
     }
   });
 });

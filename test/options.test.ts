@@ -3,7 +3,7 @@
  * every `revrisk` command, spawned for real where the defect was seen) and the Worker's bindings.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -206,5 +206,33 @@ describe("the Worker's bindings", () => {
     const ok = await worker.fetch(new Request("http://w/healthz"), base);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ status: "ok", queue: "sqs" });
+  });
+});
+
+describe("README's flag table", () => {
+  it("names only variables that the option table gives those flags", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const section = readme.slice(readme.indexOf("Common flags:"), readme.indexOf("## How scoring works"));
+    const rows = section.split("\n").filter((l) => l.startsWith("| `--"));
+    expect(rows.length).toBeGreaterThan(20);
+    const specs = Object.values(OPTIONS as Record<string, OptionSpec>);
+    const flagsOf = (s: OptionSpec) =>
+      [s.flag, ...Object.values(s.commands ?? {}).map((c) => c.flag)]
+        .filter((f): f is string => !!f)
+        .map((f) => f.split(" ")[0]!);
+    for (const row of rows) {
+      const [flagCell, envCell] = row.split(" | ");
+      const flags = [...flagCell!.matchAll(/`(--[a-z0-9-]+)/g)].map((m) => m[1]!);
+      const vars = [...envCell!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!);
+      for (const v of vars) {
+        const owner = specs.find((s) => s.env?.includes(v) && flagsOf(s).some((f) => flags.includes(f)));
+        expect(owner, `${v} is not a variable of ${flags.join("/")} in functions/options.ts`).toBeDefined();
+      }
+      for (const f of flags)
+        expect(
+          specs.some((s) => flagsOf(s).includes(f)),
+          `${f} is not in functions/options.ts`,
+        ).toBe(true);
+    }
   });
 });
