@@ -22,6 +22,7 @@ import { startMwFixtureServer, type MwFixtureServer } from "../../standins/media
 import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../../shared/ingest/ingest-app.ts";
+import { checkEventGate } from "../../shared/pipeline/publisher.ts";
 
 function readReplay(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8")
@@ -81,6 +82,14 @@ export function register(program: Command): void {
         "EventGate-compatible sink listening",
       );
     else log.info({ url: eventgateUrl }, "prediction events go to EventGate");
+    // The same start-up check as scorer and backfill: an unknown schema version or stream stops here.
+    const eventgate = new EventGateClient({ url: eventgateUrl });
+    await checkEventGate(eventgate, { stream: o.eventgateStream, schemaVersion: o.schemaVersion }, (reason) =>
+      log.warn({ reason }, "EventGate unreachable at start-up; events will be retried"),
+    ).catch(async (err: unknown) => {
+      await sink?.close();
+      throw err;
+    });
 
     let mw: MwFixtureServer | undefined;
     let mediawikiUrl: string | undefined = o.mediawikiUrl;
@@ -137,7 +146,7 @@ export function register(program: Command): void {
     const worker: ScorerWorker = startScorerWorker({
       service: runtime.service,
       queue,
-      eventgate: new EventGateClient({ url: eventgateUrl }),
+      eventgate,
       manifest: runtime.model.manifest,
       stream: o.eventgateStream,
       schemaVersion: o.schemaVersion,
