@@ -87,14 +87,10 @@ type OrtModule = {
 let webModule: Promise<OrtModule> | null = null;
 let webThreads: number | null = null;
 
+/** CPU cores: navigator.hardwareConcurrency (Node ≥ 21 answers os.availableParallelism(); browsers, workerd). */
 async function defaultThreads(): Promise<number> {
-  try {
-    const os = await import("node:os");
-    return os.availableParallelism();
-  } catch {
-    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-    return nav?.hardwareConcurrency ?? 1;
-  }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
 }
 
 /** onnxruntime-web, with env.wasm.numThreads set before its WASM instance starts (first call wins). */
@@ -220,6 +216,9 @@ export async function createEncoderSession(
         }
         session = await ort.InferenceSession.create(model, { ...base, executionProviders: ["wasm"] });
       } else {
+        // The one Node-only import left in shared/ (lazy, so the module loads elsewhere); it is to
+        // move to functions/node/ with the Node backend (issue 9).
+        // eslint-disable-next-line no-restricted-syntax
         ort = (await import("onnxruntime-node")) as unknown as OrtModule;
         session = await ort.InferenceSession.create(model, {
           ...base,
