@@ -461,6 +461,12 @@ export const OPTIONS = {
     defaultText: "one event per fixture revision",
     help: "with --offline: page_change events (JSON Lines) to replay",
   },
+  fixtureData: {
+    flag: "--fixture-data <file>",
+    env: ["REVRISK_FIXTURE_DATA"],
+    defaultText: "standins/mediawiki-fixture/edits/*",
+    help: "with --offline: the MediaWiki fixture's store snapshot (.json) or parity-style edits (.jsonl/.jsonl.gz) to serve and replay",
+  },
   replayRate: {
     flag: "--replay-rate <n>",
     env: ["REVRISK_REPLAY_RATE"],

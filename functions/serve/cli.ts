@@ -19,6 +19,7 @@ import { startMonitor } from "../scorer/monitor.ts";
 import { pipelineStatus, registerStatusMetrics } from "../node/live-status.ts";
 import { startEventGateSink } from "../../standins/eventgate-sink/sink.ts";
 import { startMwFixtureServer, type MwFixtureServer } from "../../standins/mediawiki-fixture/server.ts";
+import { loadStoreFile } from "../../standins/mediawiki-fixture/store.ts";
 import { pageChangeEventsFromStore } from "../../standins/mediawiki-fixture/replay.ts";
 import { EventGateClient } from "../../shared/pipeline/eventgate-client.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../../shared/ingest/ingest-app.ts";
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     "group:runtime",
     "offline",
     "replay",
+    "fixtureData",
     "replayRate",
     "eventstreamsUrl",
     "strictLanguages",
@@ -94,7 +96,10 @@ export function register(program: Command): void {
     let mw: MwFixtureServer | undefined;
     let mediawikiUrl: string | undefined = o.mediawikiUrl;
     if (o.offline) {
-      mw = await startMwFixtureServer({ port: 0 });
+      mw = await startMwFixtureServer({
+        port: 0,
+        store: o.fixtureData ? loadStoreFile(o.fixtureData) : undefined,
+      });
       mediawikiUrl = mw.apiBase;
       log.info({ url: mw.url }, "offline: MediaWiki fixture server started");
     }

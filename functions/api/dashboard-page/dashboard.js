@@ -62,8 +62,9 @@ function row(offset, ev) {
   if (pc.predictions?.[0] === "true") tr.classList.add("risky");
   tr.append(el("td", String(ev.wiki_id ?? "")));
   const t = el("td", undefined, "title");
+  const shown = title.replace(/_/g, " "); // page_title is in database form (underscores)
   t.append(
-    domain ? link(`https://${domain}/wiki/${encodeURIComponent(title.replace(/ /g, "_"))}`, title) : title,
+    domain ? link(`https://${domain}/wiki/${encodeURIComponent(title.replace(/ /g, "_"))}`, shown) : shown,
   );
   tr.append(t);
   const d = el("td");
@@ -136,6 +137,7 @@ async function load() {
   state.rows.clear();
   for (const r of body.predictions) state.rows.set(r.offset, r.event);
   state.firstPaintAt = performance.now();
+  state.firstOffset = offsetOf(body.last_event_id);
   render();
   p.delete("limit");
   p.delete("since"); // the window applies to the table; new events are recent anyway
@@ -150,7 +152,9 @@ async function load() {
     const offset = offsetOf(e.lastEventId);
     if (offset === undefined) return;
     state.seen.push(offset);
-    state.rows.set(offset, JSON.parse(e.data));
+    const ev = JSON.parse(e.data);
+    state.rows.set(offset, ev);
+    offerWikis([ev]);
     scheduleRender();
   });
   es.addEventListener("error", () => {
@@ -170,7 +174,9 @@ function reasonsTable(s) {
   if (s.ingest?.events.invalid) rows.push(["ingest", "invalid", "schema", s.ingest.events.invalid]);
   rows.sort((a, b) => b[3] - a[3]);
   const empty = el("tr");
-  empty.append(el("td", "nothing skipped yet"));
+  const none = el("td", "nothing skipped yet");
+  none.colSpan = 4;
+  empty.append(none);
   $("reasons").tBodies[0].replaceChildren(
     ...(rows.length
       ? rows.map(([stage, o, r, n]) => {
@@ -236,12 +242,24 @@ async function status() {
   }
 }
 
+// The wiki filter offers every wiki seen so far (first listing and feed).
+const wikisOffered = new Set();
+function offerWikis(events) {
+  const sel = $("f-wiki");
+  for (const ev of events) {
+    const w = ev.wiki_id;
+    if (typeof w !== "string" || !w || wikisOffered.has(w)) continue;
+    wikisOffered.add(w);
+    const opt = el("option", w);
+    opt.value = w;
+    const after = [...sel.options].slice(1).find((o) => o.value > w);
+    sel.insertBefore(opt, after ?? null);
+  }
+}
+
 async function wikis() {
   const res = await fetch("/v1/predictions/recent?limit=500");
-  if (!res.ok) return;
-  const names = new Set((await res.json()).predictions.map((p) => p.event.wiki_id).filter(Boolean));
-  const sel = $("f-wiki");
-  for (const w of [...names].sort()) sel.append(Object.assign(el("option", w), { value: w }));
+  if (res.ok) offerWikis((await res.json()).predictions.map((p) => p.event));
 }
 
 for (const id of ["f-wiki", "f-min", "f-window"]) $(id).addEventListener("change", () => void load());
@@ -250,3 +268,4 @@ void wikis();
 void load();
 void status();
 setInterval(() => void status(), 2000);
+window.addEventListener("resize", () => drawChart(state.status?.throughput ?? []));
