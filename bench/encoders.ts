@@ -22,6 +22,7 @@ import {
   type EncoderInput,
   type Precision,
 } from "../shared/model/encoders.ts";
+import { loadOnnxNode } from "../functions/node/onnxruntime-node.ts";
 
 export const description =
   "BERT-base-shaped encoder on CPU: onnxruntime-node vs WASM, fp32 vs int8, batch × seq";
@@ -190,6 +191,7 @@ export async function run(args: string[]): Promise<void> {
       numOutputs: 2,
       name: `bert-base ${precision}`,
       logger: quiet,
+      nodeRuntime: loadOnnxNode,
     });
     const loadS = (performance.now() - t0) / 1000;
     console.log(

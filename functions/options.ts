@@ -209,8 +209,8 @@ export const OPTIONS = {
     flag: "--provider <name>",
     env: ["REVRISK_PROVIDER"],
     choices: PROVIDERS,
-    default: "cuda",
-    help: "encoder execution provider: cuda (falls back to cpu, loudly: logs and /healthz), cpu, or wasm",
+    default: "auto",
+    help: "encoder execution provider: auto (cuda where onnxruntime-node's CUDA provider is installed, else cpu), cuda (falls back to cpu, loudly: logs and /healthz degraded), cpu, or wasm",
   },
   precision: {
     flag: "--precision <p>",

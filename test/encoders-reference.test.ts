@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ENCODER_NAMES, Manifest } from "../shared/model/bundle.ts";
 import { createEncoderSession, type Backend, type EncoderSession } from "../shared/model/encoders.ts";
 import { BertTokenizer } from "../shared/model/tokenizer.ts";
+import { loadOnnxNode } from "../functions/node/onnxruntime-node.ts";
 
 const BUNDLE = new URL("../models/fixture/", import.meta.url).pathname;
 const DATA = new URL("./data/bert-reference/", import.meta.url).pathname;
@@ -67,6 +68,7 @@ for (const backend of ["node", "web"] as Backend[]) {
           providers: ["cpu"],
           numOutputs: manifest.encoders[name].num_outputs,
           logger: quiet,
+          nodeRuntime: loadOnnxNode,
         });
         sessions.push(s);
         const got = await s.run({

@@ -17,7 +17,8 @@ import {
   type Precision,
   type Provider,
 } from "../../shared/model/encoders.ts";
-import { assertProvider } from "../../shared/model/providers.ts";
+import { assertProvider, type ProviderChoice } from "../../shared/model/providers.ts";
+import { cudaProviderInstalled, loadOnnxNode } from "./onnxruntime-node.ts";
 import { RevertRiskModel, type EncodeFn } from "../../shared/model/revertrisk-model.ts";
 import type { HealthInfo } from "../../shared/scoring/service.ts";
 import {
@@ -36,7 +37,7 @@ export class BundleError extends Error {
 
 export interface LoadModelOptions {
   /** "cuda" (falls back to cpu, loudly), "cpu", or "wasm" (onnxruntime-web). Default "cuda". */
-  provider?: Provider;
+  provider?: ProviderChoice;
   precision?: Precision;
   /**
    * Padded tokens (rows × longest row) per encoder run. Default 16384 on CUDA; 1024 on CPU and WASM,
@@ -142,8 +143,17 @@ export function makeEncodeFn(
 
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const manifest = readManifest(dir);
-  const provider = options.provider ?? "cuda";
+  const provider = options.provider ?? "auto";
   assertProvider(provider);
+  // auto: CUDA only where its provider library is installed, so a machine without one loads CPU
+  // without onnxruntime's errors about the missing library (one info line says which).
+  const auto = provider === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : undefined;
+  if (auto)
+    (options.logger ?? { info: (o: object, m: string) => console.error(m, JSON.stringify(o)) }).info(
+      { requested: "auto", provider: auto },
+      `execution provider auto: ${auto === "cuda" ? "cuda (onnxruntime-node's CUDA provider is installed)" : "cpu (no CUDA provider installed)"}`,
+    );
+  const effective = auto ?? provider;
 
   // Classifier first: cheap, and a bad classifier should fail before minutes of session loading.
   const clfPath = join(dir, manifest.classifier.file);
@@ -188,8 +198,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   }
 
   const encoders = await loadBundleEncoders(dir, manifest, {
-    backend: provider === "wasm" ? "web" : "node",
-    providers: provider === "cuda" ? ["cuda", "cpu"] : provider === "cpu" ? ["cpu"] : ["wasm"],
+    backend: effective === "wasm" ? "web" : "node",
+    providers: effective === "cuda" ? ["cuda", "cpu"] : effective === "cpu" ? ["cpu"] : ["wasm"],
+    nodeRuntime: loadOnnxNode,
     precision: options.precision ?? "fp32",
     threads: options.threads,
     logger: options.logger,

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createEncoderSession, type Backend, type Precision } from "../../shared/model/encoders.ts";
+import { loadOnnxNode } from "../../functions/node/onnxruntime-node.ts";
 
 const dir = resolve(process.argv[2] ?? "models/generated/bert-base");
 const ref = JSON.parse(readFileSync(join(dir, "reference.json"), "utf8")) as {
@@ -36,6 +37,7 @@ for (const precision of ["fp32", "int8"] as Precision[]) {
       providers: ["cpu"],
       numOutputs: 2,
       logger: { info: () => {}, warn: () => {} },
+      nodeRuntime: loadOnnxNode,
     });
     const got = await s.run(input);
     await s.release();

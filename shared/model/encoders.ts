@@ -69,6 +69,12 @@ export interface EncoderSessionOptions {
   numOutputs: number;
   name?: string;
   logger?: EncoderLogger;
+  /**
+   * Loads onnxruntime-node, needed for the `cuda` and `cpu` providers. The Node runtime passes it
+   * (functions/node/onnxruntime-node.ts); elsewhere (Workers, browsers) those providers fail and
+   * `wasm` is the one that loads.
+   */
+  nodeRuntime?: () => Promise<unknown>;
 }
 
 const consoleLogger: EncoderLogger = {
@@ -216,10 +222,8 @@ export async function createEncoderSession(
         }
         session = await ort.InferenceSession.create(model, { ...base, executionProviders: ["wasm"] });
       } else {
-        // The one Node-only import left in shared/ (lazy, so the module loads elsewhere); it is to
-        // move to functions/node/ with the Node backend (issue 9).
-        // eslint-disable-next-line no-restricted-syntax
-        ort = (await import("onnxruntime-node")) as unknown as OrtModule;
+        if (!opts.nodeRuntime) throw new Error("onnxruntime-node is not available in this runtime");
+        ort = (await opts.nodeRuntime()) as OrtModule;
         session = await ort.InferenceSession.create(model, {
           ...base,
           executionProviders: [provider],
