@@ -15,7 +15,6 @@ import {
   loadBundleEncoders,
   type EncoderSet,
   type Precision,
-  type Provider,
 } from "../../shared/model/encoders.ts";
 import { assertProvider, type ProviderChoice } from "../../shared/model/providers.ts";
 import { cudaProviderInstalled, loadOnnxNode } from "./onnxruntime-node.ts";
