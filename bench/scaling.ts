@@ -1,6 +1,6 @@
 /**
  * Autoscaling simulation: replays a month-sized arrival curve through a queue served by GPU scorer
- * workers, once with revrisk's policy (shared/autoscaling.ts `desiredWorkers`) and once with the
+ * workers, once with revrisk's policy (shared/pipeline/autoscaling.ts `desiredWorkers`) and once with the
  * Application Auto Scaling target-tracking rule on backlog per task (`targetTrackingDesired`), and
  * prints workers over time, lag percentiles and worker-hours for both.
  *
@@ -8,7 +8,7 @@
  *   node bench/scaling.ts --help
  *
  * Model (deterministic for a given --seed):
- * - live edits: a diurnal curve with mean ≈ 16/s and a daily peak ≈ 50/s (performance-anchors.md §3),
+ * - live edits: a diurnal curve with mean ≈ 16/s and a daily peak ≈ 50/s (Wikimedia's published edit rates for the 47 Wikipedias),
  *   Poisson noise, plus a few short bot bursts a day (≈ 200/s for minutes);
  * - a backfill: 16 M revisions enqueued at --backfill-rate starting on --backfill-day;
  * - one FIFO queue; each ready worker processes --per-worker messages/s (± 5 % noise per step) and

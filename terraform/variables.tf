@@ -163,7 +163,7 @@ variable "root_volume_gib" {
 
 variable "image_tag" {
   type        = string
-  description = "Tag of the scorer image in the ECR repository this stack creates (built from infra/Dockerfile.scorer). The repository is immutable: use a version or git SHA, never a moving tag."
+  description = "Tag of the scorer image in the ECR repository this stack creates (built from functions/scorer/Dockerfile). The repository is immutable: use a version or git SHA, never a moving tag."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"

@@ -1,5 +1,5 @@
 # revrisk deployment: SQS job queue + DLQ, GPU scorer on ECS (EC2 GPU capacity provider),
-# queue-depth autoscaling, least-privilege IAM. Checked offline by infra/terraform-check.ts
+# queue-depth autoscaling, least-privilege IAM. Checked offline by tools/terraform-check.ts
 # against the AWS provider 6.25.0 schema; run `terraform validate` / `plan` where the registry is reachable.
 
 terraform {

@@ -1,6 +1,6 @@
 /**
  * Reference parity of the featurizer's edit types and texts against mwedittypes 1.2.1 on
- * mwparserfromhell 0.6.4 (test/data/parity/*.jsonl.gz): status, the full actions dict and the
+ * mwparserfromhell 0.6.4 (standins/mediawiki-fixture/edits/*.jsonl.gz): status, the full actions dict and the
  * model's 88 counts exactly; tree_diff exactly where present; the three text lists and the encoder
  * inputs as multisets. Also asserts that no fixture comes near the tree-edit work budget.
  */

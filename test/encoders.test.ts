@@ -1,5 +1,5 @@
 /**
- * shared/encoders.ts on the fixture bundle: onnxruntime-node vs onnxruntime-web, padding invariance,
+ * shared/model/encoders.ts on the fixture bundle: onnxruntime-node vs onnxruntime-web, padding invariance,
  * CUDA → CPU fallback on a machine without the CUDA provider, int8 variants.
  */
 import { execFileSync } from "node:child_process";

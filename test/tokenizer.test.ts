@@ -1,5 +1,5 @@
 /**
- * shared/tokenizer.ts against the Hugging Face Rust tokenizer (npm `tokenizers`, native binding) as
+ * shared/model/tokenizer.ts against the Hugging Face Rust tokenizer (npm `tokenizers`, native binding) as
  * oracle: same tokenizer.json, truncation 512 longest_first, BERT templates.
  */
 import { readFileSync } from "node:fs";

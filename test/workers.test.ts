@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalSqs, type FauxqsHandle } from "../standins/sqs-fauxqs/fauxqs.ts";
 import { SqsQueue } from "../shared/queue/sqs-queue.ts";
 
-// Offline: no telemetry, no update check, no Request.cf fetch (infra.md §4.3).
+// Offline: no telemetry, no update check, no Request.cf fetch.
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_HIDE_BANNER = "true";

@@ -2,7 +2,7 @@
  * Offline Terraform check (no terraform binary, no registry): syntax, AWS provider schema and
  * references for every `.tf` file of a directory.
  *
- *   node infra/terraform-check.ts [dir]        (default: terraform/; exit 1 on errors)
+ *   node tools/terraform-check.ts [dir]        (default: terraform/; exit 1 on errors)
  *
  * 1. Syntax: each file is parsed with @cdktf/hcl2json (hashicorp/hcl v2 compiled to WASM); a parse
  *    failure is reported with HCL's own diagnostic.

@@ -1,5 +1,5 @@
 /**
- * Node adapter of the ingest function: the shared Hono app (shared/ingest.ts) on @hono/node-server,
+ * Node adapter of the ingest function: the shared Hono app (shared/ingest/ingest-app.ts) on @hono/node-server,
  * with the embedded durable queue (default) or SQS.
  */
 import { existsSync, readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * `revrisk sql`: queries the results database (DuckDB, table `predictions`; see
- * infra/results-db.ts) and exports it to Parquet.
+ * standins/results-db/results-db.ts) and exports it to Parquet.
  *
  *   revrisk sql "SELECT wiki_id, count(*) FROM predictions GROUP BY 1"
  *   revrisk sql --format csv "SELECT * FROM predictions" > all.csv      # streamed, chunk by chunk

@@ -3,7 +3,7 @@
 
 Input:  the LiftWing artefact ``revertrisk/multilingual/20230810110019/model.pkl`` (public copy:
         https://analytics.wikimedia.org/published/wmf-ml-models/revertrisk/multilingual/20230810110019/model.pkl).
-Output: a bundle directory (see shared/bundle.ts):
+Output: a bundle directory (see shared/model/bundle.ts):
 
     manifest.json              feature order, categorical encodings, encoders, classifier
     encoder-{title,insert,remove,change}.onnx
@@ -175,7 +175,7 @@ def find_catboost(obj: Any) -> tuple[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# CatBoost helpers (hash semantics as in shared/catboost-hash.ts and docs/classifier.md)
+# CatBoost helpers (hash semantics as in shared/model/catboost/hash.ts and docs/classifier.md)
 
 MASK64 = (1 << 64) - 1
 CTR_MAGIC = 0x4906BA494954CB65

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write small *real* CatBoost models with categorical features, plus CatBoost's own predictions, as
-golden test data for the TypeScript evaluator (shared/classifier.ts).
+golden test data for the TypeScript evaluator (shared/model/catboost/evaluator.ts).
 
     pip install -r requirements.txt        # only catboost and numpy are needed here
     python golden.py --out ../../test/data/catboost/golden

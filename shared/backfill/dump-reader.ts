@@ -5,7 +5,7 @@
  * texts (the parser keeps no tree, only the current element path and the previous revision's text).
  *
  * Runtime-agnostic: consumes any `AsyncIterable<Uint8Array | string>` (decompress first; see
- * functions/backfill/dump-input.ts for .gz / .bz2 on Node).
+ * functions/backfill/input.ts for .gz / .bz2 on Node).
  *
  * Positions: every revision carries `pageIndex` (0-based ordinal of its `<page>` in the stream),
  * `revIndex` (0-based ordinal inside the page) and `pageOffset` (decompressed byte offset of its

@@ -201,7 +201,7 @@ export const SKIP_REASONS = [
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /**
- * The 47 training languages of revertrisk-multilingual (rrml.md §5.6; changeprop's RRML regex lists
+ * The 47 training languages of revertrisk-multilingual (the model's supported_wikis; changeprop's RRML regex lists
  * these plus `test`). Used only when no model manifest is given; the manifest's `supported_wikis`
  * is authoritative.
  */

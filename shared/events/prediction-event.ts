@@ -1,6 +1,6 @@
 /**
  * Builds `mediawiki/page/prediction_classification_change` events from a page_change event and a
- * revert-risk prediction, the way LiftWing's `events.py` does (rrml.md §8.2): fields are copied
+ * revert-risk prediction, the way LiftWing's `events.py` does (docs/events.md, "Prediction events"): fields are copied
  * one by one from the source (so unknown upstream fields are stripped), and the field set is
  * reduced to what the target schema version allows. Runtime-agnostic and synchronous.
  *
@@ -110,7 +110,7 @@ function profileFor(version: string): Profile {
   if (min <= 1) return { user: USER_BASE, page: PAGE_BASE, redirectLink: min >= 1, nsMin: 0 };
   if (min === 2)
     return { user: [...USER_BASE, "user_central_id"], page: PAGE_BASE, redirectLink: true, nsMin: 0 };
-  // 1.3.0+: LiftWing's full field list (rrml.md §8.2); namespace minimum relaxed.
+  // 1.3.0+: LiftWing's full field list; namespace minimum relaxed.
   return {
     user: [...USER_BASE, "user_central_id", "wiki_id"],
     page: [...PAGE_BASE, "namespace_is_content"],

@@ -1,7 +1,7 @@
 /**
  * Ingest: the runtime-agnostic core of the ingest function (Hono app). Takes page_change events
  * (one object, a JSON array, or NDJSON), validates them, filters them like changeprop's RRML rule
- * (rrml.md §9), and enqueues the accepted ones as v1 queue messages. Used by the Node adapter
+ * (docs/events.md, "Ingest"), and enqueues the accepted ones as v1 queue messages. Used by the Node adapter
  * (`functions/ingest/node.ts`), the Workers adapter (`functions/ingest/worker.ts`) and the
  * EventStreams source.
  *

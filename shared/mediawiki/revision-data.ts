@@ -1,10 +1,10 @@
 /**
  * What the featurizer needs to know about one revision. Produced by the MediaWiki client
- * (shared/mediawiki.ts), by the `revision_data` input of the on-demand API, and by the backfill's
- * XML-dump reader; consumed by the featurizer (shared/featurizer.ts).
+ * (shared/mediawiki/client.ts), by the `revision_data` input of the on-demand API, and by the backfill's
+ * XML-dump reader; consumed by the featurizer (shared/featurize/featurizer.ts).
  */
 export interface RevisionData {
-  /** Wikipedia language code as used in the host name and `wiki_db` (e.g. "en", "zh-yue" → see rrml.md §3.5). */
+  /** Wikipedia language code as used in the host name and `wiki_db` (e.g. "en", "gsw"; shared/wikis/wikis.ts). */
   lang: string;
   /** `lang + "wiki"` (LiftWing quirk: even for rewritten codes), the CatBoost `wiki_db` feature. */
   wikiDb: string;

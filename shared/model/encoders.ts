@@ -19,7 +19,7 @@ import { assertProvider, type Precision, type Provider } from "./providers.ts";
 export type { Precision, Provider } from "./providers.ts";
 export type Backend = "node" | "web";
 
-/** A padded batch, row-major [rows × seqLen] (shared/tokenizer.ts `EncodedBatch` fits). */
+/** A padded batch, row-major [rows × seqLen] (shared/model/tokenizer.ts `EncodedBatch` fits). */
 export interface EncoderInput {
   rows: number;
   seqLen: number;

@@ -1,7 +1,7 @@
 /**
  * Amazon SQS backend (standard queue + DLQ through RedrivePolicy) on @aws-sdk/client-sqs.
  * Runtime-agnostic: works on Node and in workerd. Always pass an explicit `endpoint` for emulators
- * (fauxqs returns queue URLs on `sqs.<region>.localhost`, which may not resolve; infra.md §2.5).
+ * (fauxqs returns queue URLs on `sqs.<region>.localhost`, which may not resolve).
  */
 import {
   ChangeMessageVisibilityCommand,

@@ -115,7 +115,7 @@ export interface ResolvedWiki {
   validatedAs: string;
   /** MediaWiki host, e.g. "als.wikipedia.org", "test.wikipedia.org". Only ever from the allow-list. */
   host: string;
-  /** LiftWing's `wiki_db`: always `lang + "wiki"` (rrml.md §3.5 quirk), e.g. "gswwiki", "testwiki". */
+  /** LiftWing's `wiki_db`: always `lang + "wiki"` (a LiftWing quirk), e.g. "gswwiki", "testwiki". */
   wikiDb: string;
   /** The real database name, e.g. "alswiki", "testwiki". */
   dbName: string;
@@ -127,7 +127,7 @@ export type WikiErrorCode = "lang_required" | "wiki_suffix" | "non_canonical" | 
 
 /**
  * A `lang` that cannot be served. All are 400-class and are raised before any MediaWiki call.
- * `message` and `bodyKey` reproduce LiftWing's bodies (rrml.md §3.3): `{[bodyKey]: message}`.
+ * `message` and `bodyKey` reproduce LiftWing's bodies (docs/api.md): `{[bodyKey]: message}`.
  */
 export class WikiValidationError extends Error {
   override readonly name = "WikiValidationError";

@@ -29,7 +29,7 @@ import { ResultsDb } from "../results-db/results-db.ts";
 
 export const DEFAULT_SCHEMAS_DIR = fileURLToPath(new URL("../../schemas/jsonschema", import.meta.url));
 
-/** Stream config as production has it for the streams revrisk uses (eventgate.md §2). */
+/** Stream config as production has it for the streams revrisk uses (docs/events.md, "EventGate-compatible sink"). */
 export const DEFAULT_STREAMS: Record<string, { schema_title: string }> = {
   "mediawiki.page_change.v1": { schema_title: "mediawiki/page/change" },
   "mediawiki.page_revert_risk_prediction_change.v1": {
@@ -133,7 +133,7 @@ export class SchemaValidator {
   }
 }
 
-/** EventGate's errorsText format: `'<dataPath>' <message>`, comma separated (eventgate.md §2). */
+/** EventGate's errorsText format: `'<dataPath>' <message>`, comma separated (docs/events.md, "EventGate-compatible sink"). */
 export function errorsText(errors: ReadonlyArray<{ dataPath?: string; message?: string }>): string {
   return errors.map((e) => `'${e.dataPath ?? ""}' ${e.message ?? ""}`).join(", ");
 }

@@ -1,5 +1,5 @@
 /**
- * In-memory MediaWiki data for the fixture server (infra/mw-fixture-server.ts): per wiki, pages with
+ * In-memory MediaWiki data for the fixture server (standins/mediawiki-fixture/server.ts): per wiki, pages with
  * revision histories, users with groups, and the revision-deletion states the client must handle.
  *
  * Seeding from the parity fixtures (`standins/mediawiki-fixture/edits/*.jsonl.gz`, `{id, lang, prev, curr, …}`): each

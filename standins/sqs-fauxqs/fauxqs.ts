@@ -1,7 +1,7 @@
 /**
  * Starts fauxqs (an in-process SQS emulator, Node ≥ 22.5) for tests and local development, and
  * creates a queue + DLQ on it. Clients must use the returned explicit `endpoint` (127.0.0.1), not
- * the `sqs.<region>.localhost` host inside the queue URLs (infra.md §2.5). fauxqs binds 0.0.0.0.
+ * the `sqs.<region>.localhost` host inside the queue URLs. fauxqs binds 0.0.0.0.
  */
 import { startFauxqs } from "fauxqs";
 import { createQueueWithDlq } from "../../shared/queue/sqs-queue.ts";

@@ -1,5 +1,5 @@
 /**
- * Data tables of mwedittypes 1.2.1 (geohci/edit-types, MIT; see shared/edittypes-data.NOTICE.md) and
+ * Data tables of mwedittypes 1.2.1 (geohci/edit-types, MIT; see shared/featurize/edittypes/edittypes-data.NOTICE.md) and
  * the HTML 4 entity table, as typed lookups.
  */
 import raw from "./edittypes-data.json" with { type: "json" };

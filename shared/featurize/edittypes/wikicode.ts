@@ -1,5 +1,5 @@
 /**
- * Helpers over the parser's node contract (shared/wikitext/nodes.ts) with mwparserfromhell 0.6.4
+ * Helpers over the parser's node contract (shared/featurize/wikitext/nodes.ts) with mwparserfromhell 0.6.4
  * semantics, as the edit-type algorithm uses them (the mwparserfromhell 0.6.4 API that mwedittypes uses): the
  * parser module's child code lists, recursive walk, strip_code, flat sections and entity values,
  * plus the two small conveniences the edit-type code needs.

@@ -1,5 +1,5 @@
 /**
- * Node tree of the wikitext parser (shared/wikitext/parser.ts). Shapes follow mwparserfromhell 0.6.4's
+ * Node tree of the wikitext parser (shared/featurize/wikitext/parser.ts). Shapes follow mwparserfromhell 0.6.4's
  * node classes as dumped in the parser parity fixtures (test/data/parser/trees.jsonl.gz): nested
  * wikicode is a `Wikicode` (an ordered list of nodes); `str` of a node is its exact source text, and
  * concatenating the `str` of a wikicode's nodes gives that wikicode's source back.
