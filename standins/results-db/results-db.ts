@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import type { PredictionQuery, StoredPrediction } from "../../shared/pipeline/prediction-source.ts";
 
 export const PREDICTIONS_DDL = `
 CREATE TABLE IF NOT EXISTS predictions (
@@ -41,22 +42,6 @@ CREATE TABLE IF NOT EXISTS predictions (
 
 /** Added after the first release: files written before it get the column (numbered in rowid order) on open. */
 const SEQ_DDL = "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS seq BIGINT";
-
-/** Which predictions a feed or a listing asks for. */
-export interface PredictionQuery {
-  /** wiki ids (e.g. "enwiki"); empty or absent: all. */
-  wikis?: readonly string[];
-  /** Only events with probability_true at least this. */
-  minProbability?: number;
-  /** Only events published (meta.dt) at or after this time. */
-  since?: Date;
-}
-
-/** One stored prediction event with its feed position. */
-export interface StoredPrediction {
-  seq: number;
-  event: Obj;
-}
 
 const COLUMNS = [
   "meta_id",
