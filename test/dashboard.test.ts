@@ -58,6 +58,7 @@ type Status = {
   workers: number;
   targetWorkers: number;
   backlog: { visible: number; inFlight: number; dead: number };
+  latencyMs: { p50: number; p99: number; n: number };
 };
 
 const metric = (text: string, series: string): number | undefined => {
@@ -197,7 +198,11 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in headless Chromium against s
       "n-dead": s.backlog.dead,
       "n-workers": s.workers,
       "n-target": s.targetWorkers,
+      "n-p50": s.latencyMs.p50.toLocaleString("en-US"),
+      "n-p99": s.latencyMs.p99.toLocaleString("en-US"),
     };
+    expect(s.latencyMs.n).toBeGreaterThan(0);
+    expect(s.latencyMs.p99).toBeGreaterThanOrEqual(s.latencyMs.p50);
     await until(
       async () => {
         for (const [id, v] of Object.entries(shown))

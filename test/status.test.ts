@@ -110,3 +110,12 @@ describe("revrisk status", () => {
     }
   });
 });
+
+describe("scoring latency percentiles", () => {
+  it("p50 and p99 by nearest rank", async () => {
+    const { percentiles } = await import("../functions/scorer/monitor.ts");
+    const ms = Array.from({ length: 200 }, (_, i) => 200 - i); // 1…200, unsorted
+    expect(percentiles(ms)).toEqual({ p50: 100, p99: 198, n: 200 });
+    expect(percentiles([7.4])).toEqual({ p50: 7, p99: 7, n: 1 });
+  });
+});

@@ -78,6 +78,7 @@ export function register(program: Command): void {
         monitor.count(outcome, reason);
         log.debug({ outcome, reason }, "message");
       },
+      timed: (ms) => monitor.timed(ms),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
     // The dashboard's numbers (no feed: predictions go to EventGate; docs/dashboard.md).

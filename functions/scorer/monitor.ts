@@ -27,8 +27,20 @@ export interface ScorerStatus {
   outcomes: Record<string, Record<string, number>>;
   /** What the autoscaler asked for at the last tick (= workers without autoscaling). */
   targetWorkers: number;
+  /** Time from the start of a message's processing to its outcome, over the last 1,000 messages. */
+  latencyMs?: { p50: number; p99: number; n: number };
   updatedAt: string;
   pid: number;
+}
+
+const LATENCY_WINDOW = 1000;
+
+/** p50 and p99 (nearest rank) of the durations, rounded to the millisecond. */
+export function percentiles(ms: readonly number[]): { p50: number; p99: number; n: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
 }
 
 /** One point of the throughput history: seconds since the epoch, messages finished per second. */
@@ -37,6 +49,8 @@ export type RatePoint = [t: number, rate: number];
 export interface Monitor {
   /** Pass as the scorer worker's `count` option. */
   count(outcome: string, reason: string): void;
+  /** Pass as the scorer worker's `timed` option. */
+  timed(ms: number): void;
   readonly finished: number;
   readonly published: number;
   readonly skipped: number;
@@ -68,6 +82,7 @@ export function startMonitor(o: {
   let last: ScorerStatus | undefined;
   let target: number | undefined;
   const history: RatePoint[] = [];
+  const durations: number[] = [];
   const scaler = o.scaling ? createAutoscaler(o.scaling, o.scaling.minWorkers) : undefined;
   mkdirSync(dirname(o.statusPath), { recursive: true });
   const tick = setInterval(async () => {
@@ -105,6 +120,7 @@ export function startMonitor(o: {
         finished,
         outcomes: structuredClone(outcomes),
         targetWorkers: target ?? worker.pollers(),
+        ...(durations.length ? { latencyMs: percentiles(durations) } : {}),
         updatedAt: new Date().toISOString(),
         pid: process.pid,
       };
@@ -118,6 +134,10 @@ export function startMonitor(o: {
     }
   }, o.everyMs ?? 2000);
   return {
+    timed(ms) {
+      durations.push(ms);
+      if (durations.length > LATENCY_WINDOW) durations.shift();
+    },
     count(outcome, reason) {
       const byReason = (outcomes[outcome] ??= {});
       byReason[reason] = (byReason[reason] ?? 0) + 1;

@@ -35,6 +35,8 @@ export interface ScorerWorkerOptions {
   /** Append `{meta_id, wiki_id, rev_id, model_version, features}` per published event to `<dir>/<pid>.jsonl`. */
   featuresDir?: string;
   count?: (outcome: string, reason: string) => void;
+  /** Milliseconds each message took to its outcome (the monitor's latency percentiles). */
+  timed?: (ms: number) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -71,6 +73,7 @@ export function startScorerWorker(o: ScorerWorkerOptions): ScorerWorker {
     deadLetter: (m, reason) => o.queue.sendToDlq(m.body, reason, m.receiptHandle),
     maxReceives: () => o.queue.maxReceives(),
     count: o.count,
+    timed: o.timed,
     log: o.log,
   });
 

@@ -159,6 +159,7 @@ export function register(program: Command): void {
       waitS: 1,
       featuresDir: o.withFeatures ? join(dataDir, "features") : undefined,
       count: (outcome, reason) => monitor.count(outcome, reason),
+      timed: (ms) => monitor.timed(ms),
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
 

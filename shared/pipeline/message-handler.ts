@@ -30,6 +30,8 @@ export interface MessageHandlerDeps {
   maxReceives?: () => Promise<number | undefined>;
   /** Counts outcomes by kind and reason (metrics, status). */
   count?: (outcome: "published" | "skipped" | "dead_lettered" | "retry", reason: string) => void;
+  /** Milliseconds each message took, from the start of its processing to its outcome. */
+  timed?: (ms: number) => void;
   log?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -59,6 +61,7 @@ export class MessageHandler {
   /** Processes one message; resolves once its outcome is final. */
   async handleOne(message: ReceivedMessage): Promise<MessageResult> {
     this.active++;
+    const started = performance.now();
     try {
       return await this.process(message);
     } catch (err) {
@@ -69,6 +72,7 @@ export class MessageHandler {
       });
       return "retry";
     } finally {
+      this.deps.timed?.(performance.now() - started);
       this.active--;
       if (this.active === 0) {
         const w = this.drainWaiters;

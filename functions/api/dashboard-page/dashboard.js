@@ -233,6 +233,8 @@ async function status() {
     $("n-published").textContent = num(s.published);
     $("n-skipped").textContent = num(s.skipped);
     $("n-retries").textContent = num(sum(s.outcomes?.retry));
+    $("n-p50").textContent = num(s.latencyMs?.p50);
+    $("n-p99").textContent = num(s.latencyMs?.p99);
     reasonsTable(s);
     drawChart(s.throughput ?? []);
     $("updated").textContent = new Date().toLocaleTimeString();
