@@ -29,6 +29,7 @@ import { createApiApp } from "../functions/api/app.ts";
 import { readdir, readFile } from "node:fs/promises";
 import { REVISION_DATA_MISSING_MESSAGE } from "../functions/api/schemas.ts";
 import { ResponseRecorder } from "./api-responses.ts";
+import { REVISION_DATA } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Fixture service
@@ -398,19 +399,6 @@ const PAGE_CHANGE = {
   page: { page_id: 123456, page_title: "Example_article", namespace_id: 0, is_redirect: false },
   performer: { user_text: "ExampleEditor", user_id: 4242, groups: ["*", "user"], is_bot: false },
   revision: { rev_id: FIXTURE_REVS.ok, rev_parent_id: 1000, rev_dt: "2026-11-24T12:00:00Z", rev_size: 5120 },
-};
-
-const REVISION_DATA = {
-  id: 5,
-  lang: "en",
-  text: "Hello world, this is the new text.",
-  timestamp: "2022-02-15T04:30:00Z",
-  bytes: 34,
-  comment: "edit",
-  tags: ["mobile edit"],
-  page: { id: 1, title: "Example", first_edit_timestamp: "2020-01-01T00:00:00Z" },
-  parent: { id: 4, lang: "en", text: "Hello world.", timestamp: "2022-02-14T04:30:00Z", bytes: 12 },
-  user: { id: 0 },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseLabelledSet } from "../functions/evaluate/cli.ts";
 import { Manifest } from "../shared/model/bundle.ts";
+import { REVISION_DATA } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "revrisk-evaluate-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -23,17 +24,6 @@ function revrisk(args: string[], input?: string) {
     timeout: 170_000,
   });
 }
-
-const REVISION_DATA = {
-  id: 5,
-  lang: "en",
-  text: "Hello world, this is the new text.",
-  timestamp: "2022-02-15T04:30:00Z",
-  bytes: 34,
-  page: { id: 1, title: "Example", first_edit_timestamp: "2020-01-01T00:00:00Z" },
-  parent: { id: 4, lang: "en", text: "Hello world.", timestamp: "2022-02-14T04:30:00Z", bytes: 12 },
-  user: { id: 0 },
-};
 
 describe("parseLabelledSet", () => {
   it("accepts {lang, rev_id, label} and {revision_data, label}; labels as booleans or 0/1", () => {

@@ -50,3 +50,17 @@ export async function startOfflineRuntime(
   });
   return { mw, runtime };
 }
+
+/** LiftWing's pre-save `revision_data` example (its README's shape), for the API and evaluate tests. */
+export const REVISION_DATA = {
+  id: 5,
+  lang: "en",
+  text: "Hello world, this is the new text.",
+  timestamp: "2022-02-15T04:30:00Z",
+  bytes: 34,
+  comment: "edit",
+  tags: ["mobile edit"],
+  page: { id: 1, title: "Example", first_edit_timestamp: "2020-01-01T00:00:00Z" },
+  parent: { id: 4, lang: "en", text: "Hello world.", timestamp: "2022-02-14T04:30:00Z", bytes: 12 },
+  user: { id: 0 },
+};
