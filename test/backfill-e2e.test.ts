@@ -91,7 +91,7 @@ describe("backfill → queue → scorer → sink → SQL", () => {
     await worker.stop();
     worker = undefined;
     const depth = await queue.depth();
-    expect(depth).toEqual({ visible: 0, inFlight: 0, dead: 0 });
+    expect(depth).toMatchObject({ visible: 0, inFlight: 0, dead: 0 });
 
     // A small dump of two fixture edits, scored in-process by the same model.
     const store = mw.store;

@@ -57,7 +57,7 @@ type Status = {
   skipped: number;
   workers: number;
   targetWorkers: number;
-  backlog: { visible: number; inFlight: number; dead: number };
+  backlog: { visible: number; inFlight: number; dead: number; oldestAgeS: number };
   latencyMs: { p50: number; p99: number; n: number };
 };
 
@@ -196,6 +196,7 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in headless Chromium against s
       "n-visible": s.backlog.visible,
       "n-inflight": s.backlog.inFlight,
       "n-dead": s.backlog.dead,
+      "n-oldest": s.backlog.oldestAgeS.toLocaleString("en-US", { maximumFractionDigits: 1 }),
       "n-workers": s.workers,
       "n-target": s.targetWorkers,
       "n-p50": s.latencyMs.p50.toLocaleString("en-US"),

@@ -60,7 +60,7 @@ describe("event pipeline end to end", () => {
     const res = await client.post(built);
     expect(res).toMatchObject({ status: 201, accepted: 4, failed: [] });
     for (const m of batch) await queue.ack(m.receiptHandle);
-    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, dead: 0 });
+    expect(await queue.depth()).toMatchObject({ visible: 0, inFlight: 0, dead: 0 });
     expect(await sink.db.stats()).toEqual({ rows: 3, duplicates: 1 });
     const rows = await sink.db.query(
       "SELECT rev_id, prediction, probability_true, performer_user_text FROM predictions ORDER BY rev_id",

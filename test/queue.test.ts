@@ -22,14 +22,29 @@ describe("embedded queue", () => {
   it("sends, receives, acks; reports depth", async () => {
     const q = new EmbeddedQueue({ path: join(dir, "a.sqlite") });
     expect(await q.sendBatch([msg(1), msg(2), msg(3)])).toEqual({ sent: 3, failed: [] });
-    expect(await q.depth()).toEqual({ visible: 3, inFlight: 0, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 3, inFlight: 0, dead: 0 });
     const got = await q.receive({ max: 2 });
     expect(got.map((m) => m.body.rev_id)).toEqual([1001, 1002]);
     expect(got[0]!.receiveCount).toBe(1);
     expect(got[0]!.body).toEqual(msg(1));
-    expect(await q.depth()).toEqual({ visible: 1, inFlight: 2, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 1, inFlight: 2, dead: 0 });
     await q.ack(got[0]!.receiptHandle);
-    expect(await q.depth()).toEqual({ visible: 1, inFlight: 1, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 1, inFlight: 1, dead: 0 });
+    await q.close();
+  });
+
+  it("reports the age of the oldest message (0 when empty)", async () => {
+    let t = 1_000_000;
+    const q = new EmbeddedQueue({ path: join(dir, "age.sqlite"), now: () => t });
+    expect((await q.depth()).oldestAgeS).toBe(0);
+    await q.sendBatch([msg(1)]);
+    t += 5_000;
+    await q.sendBatch([msg(2)]);
+    t += 2_500;
+    expect((await q.depth()).oldestAgeS).toBe(7.5);
+    const [first] = await q.receive({ max: 1 });
+    await q.ack(first!.receiptHandle);
+    expect((await q.depth()).oldestAgeS).toBe(2.5);
     await q.close();
   });
 
@@ -70,7 +85,7 @@ describe("embedded queue", () => {
     await expect(q.changeVisibility(a[0]!.receiptHandle, 5)).rejects.toThrow(/not in flight/);
     t += 11_000;
     expect(await q.receive()).toHaveLength(0);
-    expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, dead: 1 });
+    expect(await q.depth()).toMatchObject({ visible: 0, inFlight: 0, dead: 1 });
     const dead = await q.readDlq(10, true);
     expect(dead).toEqual([
       { id: a[0]!.id, body: msg(1), reason: "max_receives_exceeded (2)", receiveCount: 2 },
@@ -84,7 +99,7 @@ describe("embedded queue", () => {
     await q.sendBatch([msg(1)]);
     const [m] = await q.receive();
     await q.sendToDlq(m!.body, "unscorable: parent_revision_missing", m!.receiptHandle);
-    expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, dead: 1 });
+    expect(await q.depth()).toMatchObject({ visible: 0, inFlight: 0, dead: 1 });
     await q.sendBatch([{ v: 2 } as never]);
     expect(await q.receive()).toHaveLength(0);
     const dead = await q.readDlq();
@@ -143,15 +158,15 @@ describe("SQS queue against fauxqs", () => {
     const q = await open("t-basic");
     const r = await q.sendBatch(Array.from({ length: 25 }, (_, i) => msg(i)));
     expect(r).toEqual({ sent: 25, failed: [] });
-    expect(await q.depth()).toEqual({ visible: 25, inFlight: 0, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 25, inFlight: 0, dead: 0 });
     const got = await q.receive({ max: 10, visibilityTimeoutS: 30 });
     expect(got).toHaveLength(10);
     expect(got[0]!.receiveCount).toBe(1);
-    expect(await q.depth()).toEqual({ visible: 15, inFlight: 10, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 15, inFlight: 10, dead: 0 });
     for (const m of got) await q.ack(m.receiptHandle);
     const rest = await drainRevIds(q);
     expect(rest).toHaveLength(15);
-    expect(await q.depth()).toEqual({ visible: 0, inFlight: 0, dead: 0 });
+    expect(await q.depth()).toMatchObject({ visible: 0, inFlight: 0, dead: 0 });
     await q.close();
   });
 

@@ -56,7 +56,7 @@ describe("revrisk status", () => {
       }),
     );
     const r = await collectStatus({ dataDir: dir }, undefined, now);
-    expect(r.queue).toEqual({ kind: "embedded", depth: { visible: 20, inFlight: 9, dead: 1 } });
+    expect(r.queue).toMatchObject({ kind: "embedded", depth: { visible: 20, inFlight: 9, dead: 1 } });
     expect(r.workers).toMatchObject({ count: 3, rate: 4, stale: false });
     expect(r.etaS).toBeCloseTo(29 / 4);
     const text = renderStatus(r, { dataDir: dir });

@@ -99,7 +99,7 @@ export class EmbeddedQueue implements Queue {
       ),
       byReceipt: this.db.prepare("SELECT seq, id, body, receive_count FROM messages WHERE receipt = ?"),
       depth: this.db.prepare(
-        "SELECT SUM(visible_at <= ?) AS visible, SUM(visible_at > ?) AS inflight FROM messages",
+        "SELECT SUM(visible_at <= ?) AS visible, SUM(visible_at > ?) AS inflight, MIN(sent_at) AS oldest FROM messages",
       ),
       dlqCount: this.db.prepare("SELECT COUNT(*) AS n FROM dlq"),
       dlqRead: this.db.prepare("SELECT seq, id, body, reason, receive_count FROM dlq ORDER BY seq LIMIT ?"),
@@ -200,9 +200,14 @@ export class EmbeddedQueue implements Queue {
   async depth(): Promise<QueueDepth> {
     this.check();
     const now = this.now();
-    const d = this.st.depth!.get(now, now) as { visible: number | null; inflight: number | null };
+    const d = this.st.depth!.get(now, now) as {
+      visible: number | null;
+      inflight: number | null;
+      oldest: number | null;
+    };
     const n = (this.st.dlqCount!.get() as { n: number }).n;
-    return { visible: d.visible ?? 0, inFlight: d.inflight ?? 0, dead: n };
+    const oldestAgeS = d.oldest === null ? 0 : Math.max(0, (now - d.oldest) / 1000);
+    return { visible: d.visible ?? 0, inFlight: d.inflight ?? 0, dead: n, oldestAgeS };
   }
 
   async sendToDlq(

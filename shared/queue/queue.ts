@@ -54,6 +54,12 @@ export interface QueueDepth {
   inFlight: number;
   /** Messages in the dead-letter queue (undefined when the backend cannot tell). */
   dead?: number;
+  /**
+   * Seconds since the oldest message still in the queue was sent (0 when empty); undefined where
+   * the backend cannot tell (SQS publishes it only as the CloudWatch metric
+   * ApproximateAgeOfOldestMessage, alarmed in terraform/sqs.tf).
+   */
+  oldestAgeS?: number;
 }
 
 export interface DeadLetter {

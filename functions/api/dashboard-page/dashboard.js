@@ -233,6 +233,7 @@ async function status() {
     $("n-published").textContent = num(s.published);
     $("n-skipped").textContent = num(s.skipped);
     $("n-retries").textContent = num(sum(s.outcomes?.retry));
+    $("n-oldest").textContent = num(s.backlog?.oldestAgeS);
     $("n-p50").textContent = num(s.latencyMs?.p50);
     $("n-p99").textContent = num(s.latencyMs?.p99);
     reasonsTable(s);
