@@ -250,7 +250,7 @@ describe("ingest app", () => {
     expect(await r.json()).toEqual({
       status: "ok",
       queue: "embedded",
-      depth: { visible: 0, inFlight: 0, dead: 0 },
+      depth: { visible: 0, inFlight: 0, dead: 0, oldestAgeS: 0 },
     });
   });
 });
